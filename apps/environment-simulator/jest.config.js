@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'environment-simulator',
+  preset: '../../jest.preset.js',
+};

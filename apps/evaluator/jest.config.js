@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'evaluator',
+  preset: '../../jest.preset.js',
+};

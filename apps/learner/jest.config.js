@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'learner',
+  preset: '../../jest.preset.js',
+};

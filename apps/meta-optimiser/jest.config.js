@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'meta-optimiser',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'task-sampler',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'envs',
+  preset: '../../jest.preset.js',
+};

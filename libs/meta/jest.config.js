@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'meta',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'nn',
+  preset: '../../jest.preset.js',
+};

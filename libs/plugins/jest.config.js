@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'plugins',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'tensor',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'transport',
+  preset: '../../jest.preset.js',
+};
