@@ -1,1 +1,6 @@
-export {};
+export * from './tf';
+export * from './backend';
+export * from './activations';
+export * from './model';
+export * from './mlp';
+export * from './losses';

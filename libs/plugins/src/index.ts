@@ -1,1 +1,3 @@
-export {};
+export * from './manifest';
+export * from './registry';
+export * from './loader';

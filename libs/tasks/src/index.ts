@@ -1,1 +1,4 @@
-export {};
+export * from './task';
+export * from './sampler';
+export * from './sinusoid/sinusoid';
+export { describeTaskSourceContract } from './contract';
