@@ -1,1 +1,1 @@
-export {};
+export { environmentSimulatorService } from './service';

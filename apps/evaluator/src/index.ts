@@ -1,1 +1,2 @@
-export {};
+export { evaluatorService } from './service';
+export { evaluate } from './evaluate';

@@ -1,1 +1,1 @@
-export {};
+export { learnerService } from './service';

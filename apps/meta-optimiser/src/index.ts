@@ -1,1 +1,3 @@
-export {};
+export { MetaOptimiser, type MetaOptimiserOptions } from './service';
+export { Run, dataSeed } from './run';
+export { loadCheckpoint, saveCheckpoint, writeAtomic } from './checkpoint';

@@ -1,1 +1,3 @@
-export {};
+export * from './run-config';
+export * from './load';
+export * from './services';

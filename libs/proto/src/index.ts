@@ -1,1 +1,9 @@
-export {};
+export * from './generated/chameleon/v1/tensor';
+export * from './generated/chameleon/v1/task';
+export * from './generated/chameleon/v1/model';
+export * from './generated/chameleon/v1/task_sampler';
+export * from './generated/chameleon/v1/environment_simulator';
+export * from './generated/chameleon/v1/learner';
+export * from './generated/chameleon/v1/meta_optimiser';
+export * from './generated/chameleon/v1/evaluator';
+export * from './generated/chameleon/v1/checkpoint';

@@ -1,1 +1,2 @@
-export {};
+export * from './tensor';
+export * from './parameters';

@@ -174,7 +174,11 @@ export interface Validation {
   /** Iteration at which it ran. */
   iteration: number;
   /** The evaluator's answer. */
-  result: EvaluateResponse | undefined;
+  result:
+    | EvaluateResponse
+    | undefined;
+  /** True for the final evaluation of the run (all held-out tasks), false for periodic validation. */
+  final: boolean;
 }
 
 /** An event of a run (one message of the WatchRun stream). */
@@ -1075,7 +1079,7 @@ export const CheckpointSaved: MessageFns<CheckpointSaved> = {
 };
 
 function createBaseValidation(): Validation {
-  return { iteration: 0, result: undefined };
+  return { iteration: 0, result: undefined, final: false };
 }
 
 export const Validation: MessageFns<Validation> = {
@@ -1085,6 +1089,9 @@ export const Validation: MessageFns<Validation> = {
     }
     if (message.result !== undefined) {
       EvaluateResponse.encode(message.result, writer.uint32(18).fork()).join();
+    }
+    if (message.final !== false) {
+      writer.uint32(24).bool(message.final);
     }
     return writer;
   },
@@ -1116,6 +1123,14 @@ export const Validation: MessageFns<Validation> = {
             }
 
             message.result = EvaluateResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.final = reader.bool();
             continue;
           }
         }

@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import { invalidArgument, zodToInvalidArgument } from '@chameleon/core';
+import { commonServiceConfig, evaluatorServiceConfig, learnerServiceConfig, metaOptimiserServiceConfig } from '@chameleon/config';
+import { createRegistry } from '@chameleon/builtins';
+import { environmentSimulatorService } from '@chameleon/app-environment-simulator';
+import { evaluatorService } from '@chameleon/app-evaluator';
+import { learnerService } from '@chameleon/app-learner';
+import { MetaOptimiser } from '@chameleon/app-meta-optimiser';
+import { taskSamplerService } from '@chameleon/app-task-sampler';
+import { Peers, startServer, type HostedService } from '@chameleon/transport';
+import type { ZodType } from 'zod';
+import { env, list } from '../env';
+import { emit, log } from '../log';
+import { backend, untilSignal } from './shared';
+
+type Flags = Record<string, string | undefined>;
+
+function parse<T>(schema: ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw zodToInvalidArgument(r.error, 'flags');
+  return r.data;
+}
+
+/** Flags first, then CHAMELEON_* variables, then defaults; validated by the service's schema. */
+function common(flags: Flags) {
+  const port = flags.port ?? env('port');
+  const max = flags.maxMessageBytes ?? env('maxMessageBytes');
+  return {
+    host: flags.host ?? env('host'),
+    port: port === undefined ? undefined : Number(port),
+    maxMessageBytes: max === undefined ? undefined : Number(max),
+    plugins: list(flags.plugins ?? env('plugins')),
+  };
+}
+
+function peers(flags: Flags) {
+  return {
+    taskSampler: flags.taskSampler ?? env('taskSampler'),
+    simulators: list(flags.simulators ?? env('simulators')),
+    learner: flags.learner ?? env('learner'),
+  };
+}
+
+/** `chameleon serve <service>`: one service, its own process, until SIGINT/SIGTERM. */
+export async function serve(service: string, flags: Flags): Promise<void> {
+  let hosted: HostedService;
+  let beforeStop: () => Promise<void> = async () => undefined;
+  let config = parse(commonServiceConfig, common(flags));
+  const registry = () => createRegistry(config.plugins);
+  switch (service) {
+    case 'task-sampler':
+      hosted = taskSamplerService(registry());
+      break;
+    case 'environment-simulator':
+      hosted = environmentSimulatorService(registry());
+      break;
+    case 'learner': {
+      const c = parse(learnerServiceConfig, { ...common(flags), backend: flags.backend ?? env('backend') });
+      config = c;
+      await backend(c.backend);
+      hosted = learnerService(registry());
+      break;
+    }
+    case 'evaluator': {
+      const c = parse(evaluatorServiceConfig, { ...common(flags), peers: peers(flags) });
+      config = c;
+      hosted = evaluatorService(new Peers(c.peers, { maxMessageBytes: c.maxMessageBytes }), registry());
+      break;
+    }
+    case 'meta-optimiser': {
+      const c = parse(metaOptimiserServiceConfig, {
+        ...common(flags),
+        peers: { ...peers(flags), evaluator: flags.evaluator ?? env('evaluator') },
+        runsDir: flags.runsDir ?? env('runsDir'),
+      });
+      config = c;
+      const mo = new MetaOptimiser({ peers: new Peers(c.peers, { maxMessageBytes: c.maxMessageBytes }), registry: registry(), runsDir: resolve(c.runsDir), log });
+      hosted = mo.service();
+      beforeStop = () => mo.stopAll();
+      break;
+    }
+    default:
+      throw invalidArgument('<service>', `must be one of task-sampler, environment-simulator, learner, meta-optimiser, evaluator; got "${service}"`);
+  }
+  const server = await startServer({ label: service, services: [hosted], host: config.host, port: config.port, maxMessageBytes: config.maxMessageBytes, log });
+  emit({ event: 'listening', service, address: server.address, port: server.port, pid: process.pid });
+  log(`${service} listening on ${config.host}:${server.port}`);
+  await untilSignal(async () => {
+    await beforeStop();
+    await server.shutdown(config.shutdownGraceSeconds * 1000);
+  });
+  log(`${service} stopped`);
+}

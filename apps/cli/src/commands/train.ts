@@ -1,0 +1,132 @@
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { createRegistry } from '@chameleon/builtins';
+import { MetaOptimiserServiceClient, RunState, type RunStatus, type WatchRunResponse } from '@chameleon/proto';
+import { buildReport } from '@chameleon/report';
+import { connect, evaluationToJson, fromServiceError, unaryCall, type EvaluationJson } from '@chameleon/transport';
+import { startEmbedded, type Embedded } from '../embedded';
+import { log } from '../log';
+import { ProgressDisplay } from '../progress';
+import { backend, readServicesFile, untilSignal } from './shared';
+import type { PreparedTrain } from './train-prepare';
+
+export { prepareTrain } from './train-prepare';
+
+/** Writes the run folder from the event stream when the meta-optimiser is on another host. */
+class RemoteRecorder {
+  private readonly metrics: WriteStream;
+
+  constructor(private readonly outDir: string, config: unknown) {
+    writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    this.metrics = createWriteStream(join(outDir, 'metrics.jsonl'), { flags: 'a' });
+  }
+
+  onEvent(e: WatchRunResponse, protocol: { shots: number; querySize: number; maxSteps: number; learningRate: number }): void {
+    const ev = e.event;
+    if (!ev) return;
+    if (ev.$case === 'progress') {
+      const p = ev.progress;
+      this.line({ type: 'progress', phase: p.phase, iteration: p.iteration, total: p.totalIterations, metaLoss: p.metaLoss, preAdaptationLoss: p.preAdaptationLoss, itPerSec: p.iterationsPerSecond, phaseSeconds: p.phaseSeconds, traceId: p.traceId, elapsed: p.elapsedSeconds });
+    } else if (ev.$case === 'checkpoint') {
+      this.line({ type: 'checkpoint', path: ev.checkpoint.path, iteration: ev.checkpoint.iteration, phase: ev.checkpoint.phase });
+    } else if (ev.$case === 'validation' && ev.validation.result) {
+      const json = evaluationToJson(ev.validation.result, protocol);
+      if (ev.validation.final) writeFileSync(join(this.outDir, 'eval.json'), `${JSON.stringify(json, null, 1)}\n`);
+      else this.line({ type: 'validation', iteration: ev.validation.iteration, results: json.results });
+    }
+  }
+
+  finish(status: RunStatus): Promise<void> {
+    writeFileSync(join(this.outDir, 'run.json'), `${JSON.stringify({ runId: status.runId, backend: status.backend, state: RunState[status.state], error: status.error || undefined, remoteOutputDir: status.outputDir }, null, 2)}\n`);
+    return new Promise((resolve) => this.metrics.end(resolve));
+  }
+
+  private line(o: Record<string, unknown>): void {
+    this.metrics.write(`${JSON.stringify(o)}\n`);
+  }
+}
+
+function summary(evalJson: EvaluationJson | undefined): string {
+  if (!evalJson) return '';
+  const rows = evalJson.results.map((r) => {
+    const at = (k: number) => r.loss.find((s) => s.step === k);
+    const cell = (k: number) => {
+      const s = at(k);
+      return s ? `${s.mean.toFixed(3)} ± ${s.ci95.toFixed(3)}` : '-';
+    };
+    return `  ${r.name.padEnd(14)} ${cell(0).padEnd(17)} ${cell(1).padEnd(17)} ${cell(evalJson.maxSteps)}`;
+  });
+  return [
+    `held-out loss on ${evalJson.numTasks} tasks (K=${evalJson.shots}, lr ${evalJson.learningRate}, mean ± 95% CI):`,
+    `  ${'candidate'.padEnd(14)} ${'0 steps'.padEnd(17)} ${'1 step'.padEnd(17)} ${evalJson.maxSteps} steps`,
+    ...rows,
+  ].join('\n');
+}
+
+/** `chameleon train`: start a run on the meta-optimiser, follow it, then write the report. */
+export async function train(p: PreparedTrain): Promise<number> {
+  const { config, outDir, flags } = p;
+  let embedded: Embedded | undefined;
+  let metaOptimiserAddress: string;
+  if (flags.services) {
+    metaOptimiserAddress = readServicesFile(flags.services).metaOptimiser;
+  } else {
+    await backend(flags.backend);
+    embedded = await startEmbedded(createRegistry(config.plugins), { log });
+    metaOptimiserAddress = embedded.addresses.metaOptimiser;
+    log(`services (embedded, gRPC on loopback): ${Object.entries(embedded.addresses).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  }
+  const client = connect(MetaOptimiserServiceClient, metaOptimiserAddress);
+  try {
+    const started = await unaryCall(client, client.startRun, { runId: '', config: config as unknown as Record<string, unknown>, outputDir: embedded ? outDir : '', resumeFrom: flags.resume ?? '' }, 'meta-optimiser StartRun');
+    const runId = started.run!.runId;
+    log(`run ${runId}: ${config.algorithm.name} on ${config.task.family}, ${config.meta.iterations} meta-iterations, folder ${outDir}`);
+    const recorder = embedded ? undefined : new RemoteRecorder(outDir, config);
+    const protocol = { shots: config.evaluation.shots ?? config.data.supportSize, querySize: config.evaluation.querySize, maxSteps: config.evaluation.steps, learningRate: config.evaluation.learningRate ?? config.inner.learningRate };
+    const display = new ProgressDisplay();
+    let interrupted = false;
+    const signalled = untilSignal(async () => {
+      interrupted = true;
+      await unaryCall(client, client.stopRun, { runId }, 'meta-optimiser StopRun', { deadlineMs: 600_000 });
+    });
+    void signalled;
+    const final = await new Promise<RunStatus>((resolve, reject) => {
+      const stream: grpc.ClientReadableStream<WatchRunResponse> = client.watchRun({ runId, progressEvery: 1 });
+      let last: RunStatus | undefined;
+      stream.on('data', (e: WatchRunResponse) => {
+        recorder?.onEvent(e, protocol);
+        const ev = e.event;
+        if (ev?.$case === 'progress') display.update(ev.progress);
+        else if (ev?.$case === 'status') last = ev.status;
+        else if (ev?.$case === 'finished') last = ev.finished;
+        else if (ev?.$case === 'validation' && ev.validation.final) log('evaluation finished');
+      });
+      stream.on('error', (e) => reject(fromServiceError(e, 'meta-optimiser WatchRun')));
+      stream.on('end', () => (last ? resolve(last) : reject(new Error('the WatchRun stream ended without a final status'))));
+    });
+    await recorder?.finish(final);
+    const stateName = RunState[final.state];
+    log(`run ${runId}: ${stateName}${final.error ? ` (${final.error})` : ''}; checkpoint ${final.checkpointPath}`);
+    if (embedded) {
+      await embedded.shutdown();
+      embedded = undefined;
+    }
+    let evalJson: EvaluationJson | undefined;
+    try {
+      evalJson = JSON.parse(require('node:fs').readFileSync(join(outDir, 'eval.json'), 'utf8')) as EvaluationJson;
+    } catch {
+      evalJson = undefined;
+    }
+    if (evalJson) log(summary(evalJson));
+    if (flags.report !== false) {
+      const path = await buildReport(outDir);
+      log(`report: ${path}`);
+    }
+    if (interrupted) return 130;
+    return final.state === RunState.RUN_STATE_COMPLETED ? 0 : 1;
+  } finally {
+    client.close();
+    if (embedded) await embedded.shutdown();
+  }
+}

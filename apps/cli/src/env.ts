@@ -1,0 +1,25 @@
+/**
+ * The only place that reads environment variables (besides OTEL_* read by the SDK). Each
+ * flag of `serve` has an environment twin, so containers are configured without flags.
+ */
+export const ENV = {
+  host: 'CHAMELEON_HOST',
+  port: 'CHAMELEON_PORT',
+  backend: 'CHAMELEON_BACKEND',
+  plugins: 'CHAMELEON_PLUGINS',
+  taskSampler: 'CHAMELEON_TASK_SAMPLER',
+  simulators: 'CHAMELEON_SIMULATORS',
+  learner: 'CHAMELEON_LEARNER',
+  evaluator: 'CHAMELEON_EVALUATOR',
+  runsDir: 'CHAMELEON_RUNS_DIR',
+  traceFile: 'CHAMELEON_TRACE_FILE',
+  maxMessageBytes: 'CHAMELEON_MAX_MESSAGE_BYTES',
+  otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+} as const;
+
+export const env = (name: keyof typeof ENV): string | undefined => {
+  const v = process.env[ENV[name]];
+  return v === undefined || v === '' ? undefined : v;
+};
+
+export const list = (v: string | undefined): string[] => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);

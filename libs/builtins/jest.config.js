@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'builtins',
+  preset: '../../jest.preset.js',
+};

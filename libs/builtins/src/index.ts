@@ -1,0 +1,21 @@
+import { sinusoidSourcePlugin } from '@chameleon/envs';
+import { builtinAlgorithms } from '@chameleon/meta';
+import { mlpPlugin } from '@chameleon/nn';
+import { loadPluginModule, PluginRegistry } from '@chameleon/plugins';
+import { sinusoidFamilyPlugin } from '@chameleon/tasks';
+
+/** Every built-in plugin, registered exactly like an external one. */
+export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, mlpPlugin, ...builtinAlgorithms];
+
+/**
+ * A registry with the built-ins and the given external plugin modules.
+ *
+ * @example
+ *   const registry = createRegistry(['./my-plugins/index.ts']);
+ *   const family = registry.create('task-family', 'sinusoid', {});
+ */
+export function createRegistry(externalModules: readonly string[] = []): PluginRegistry {
+  const registry = new PluginRegistry().registerAll(builtinPlugins);
+  for (const m of externalModules) loadPluginModule(registry, m);
+  return registry;
+}
