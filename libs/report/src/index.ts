@@ -1,1 +1,29 @@
-export {};
+/**
+ * @chameleon/report: a training run folder in, one self-contained report.html out.
+ *
+ * @example
+ *   import { buildReport } from '@chameleon/report';
+ *   const path = await buildReport('runs/maml-sinusoid'); // runs/maml-sinusoid/report.html
+ */
+export { buildReport, REPORT_FILE } from './build-report';
+export type { BuildReportOptions } from './build-report';
+export { loadRun, RUN_FILES } from './load-run';
+export type { RunData } from './load-run';
+export { renderSvg, closeRenderer, sharedRenderer, SvgRenderer } from './render';
+export type { VegaLiteSpec } from './render';
+export { readJsonl, forEachJsonl } from './jsonl';
+export type { JsonlStats } from './jsonl';
+export { downsample } from './downsample';
+export { summariseMetrics, MAX_PLOT_POINTS } from './metrics';
+export type { MetricsSummary, ProgressRow } from './metrics';
+export { selectWaterfallTrace, pickTrace, toWaterfall, META_ITERATION_SPAN, MAX_WATERFALL_SPANS } from './traces';
+export type { SelectedTrace, TraceCandidate, WaterfallSpan } from './traces';
+export { lossCurveSpec } from './specs/loss-curve';
+export type { LossPoint } from './specs/loss-curve';
+export { throughputSpec } from './specs/throughput';
+export { validationSpec } from './specs/validation';
+export { adaptationSpec } from './specs/adaptation';
+export { examplesSpec, exampleCurves, MAX_EXAMPLES } from './specs/examples';
+export { waterfallSpec } from './specs/waterfall';
+export { formatMeanCi, formatNumber, formatDuration } from './format';
+export * from './types';

@@ -1,0 +1,97 @@
+/**
+ * The files a training run writes into its folder, as the report reads them. Every field a
+ * producer may omit is optional here: the report shows what exists and names what is missing.
+ */
+
+/** `run.json`: where and how long the run ran. */
+export interface RunInfo {
+  runId?: string;
+  backend?: string;
+  machine?: { cpus?: number; cpuModel?: string; platform?: string; node?: string; memoryGiB?: number };
+  startedAt?: string;
+  finishedAt?: string;
+  wallSeconds?: number;
+  state?: string;
+}
+
+/** Mean over evaluation tasks at one adaptation step, with the 95% CI half-width. */
+export interface StepStat {
+  step: number;
+  mean: number;
+  ci95: number;
+  std?: number;
+}
+
+/** One candidate (e.g. "maml", "pretrained", "random-init") evaluated at every step. */
+export interface CandidateResult {
+  name: string;
+  loss: StepStat[];
+  accuracy?: StepStat[];
+}
+
+/** `metrics.jsonl` line of type "progress". */
+export interface ProgressEvent {
+  type: 'progress';
+  phase: string;
+  iteration: number;
+  total?: number;
+  metaLoss?: number;
+  preAdaptationLoss?: number;
+  itPerSec?: number;
+  phaseSeconds?: Record<string, number>;
+  traceId?: string;
+  elapsed?: number;
+}
+
+/** `metrics.jsonl` line of type "validation". */
+export interface ValidationEvent {
+  type: 'validation';
+  iteration: number;
+  results: CandidateResult[];
+}
+
+/** `metrics.jsonl` line of type "checkpoint". */
+export interface CheckpointEvent {
+  type: 'checkpoint';
+  path: string;
+  iteration: number;
+  phase?: string;
+}
+
+/** One evaluation task kept for plotting: support set, true curve, predictions on the grid. */
+export interface EvalExample {
+  taskId: string;
+  params?: Record<string, number>;
+  support: { x: number[]; y: number[] };
+  grid: { x: number[]; y: number[] };
+  /** Keyed "<candidate>/step<k>", values on `grid.x`. */
+  predictions: Record<string, number[]>;
+}
+
+/** `eval.json`: the final evaluation protocol and its results. */
+export interface EvalReport {
+  backend?: string;
+  numTasks?: number;
+  shots?: number;
+  querySize?: number;
+  maxSteps?: number;
+  learningRate?: number;
+  seconds?: number;
+  results: CandidateResult[];
+  examples?: EvalExample[];
+}
+
+/** One line of `traces.jsonl` (an OpenTelemetry span, flattened). */
+export interface SpanRecord {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  kind?: string;
+  service: string;
+  startUnixNano: string;
+  endUnixNano: string;
+  durationMs?: number;
+  attributes?: Record<string, unknown>;
+  status?: { code: number };
+}
