@@ -1,10 +1,12 @@
 /**
- * The `chameleon` command. This file must not import anything that loads @grpc/grpc-js:
- * telemetry is initialised first so the gRPC instrumentation can patch it.
+ * The `chameleon` command. This file must not import anything that loads @grpc/grpc-js
+ * (telemetry does not): telemetry is initialised before the command modules are required,
+ * so the gRPC instrumentation can patch grpc-js when they load it.
  */
 import { Command, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { initTelemetry, type TelemetryHandle } from '@chameleon/telemetry';
 import { env } from './env';
 import { log } from './log';
 
@@ -12,14 +14,14 @@ const SERVICES = ['task-sampler', 'environment-simulator', 'learner', 'meta-opti
 
 function telemetry(serviceName: string, traceFile?: string): void {
   if (traceFile) mkdirSync(dirname(resolve(traceFile)), { recursive: true });
-  const { initTelemetry } = require('@chameleon/telemetry') as typeof import('@chameleon/telemetry');
   const handle = initTelemetry({ serviceName, traceFile: traceFile ? resolve(traceFile) : undefined, otlpEndpoint: env('otlpEndpoint') });
-  (globalThis as { __chameleonTelemetry?: unknown }).__chameleonTelemetry = handle;
+  telemetryHandle = handle;
 }
 
+let telemetryHandle: TelemetryHandle | undefined;
+
 async function flushTelemetry(): Promise<void> {
-  const handle = (globalThis as { __chameleonTelemetry?: { shutdown(): Promise<void> } }).__chameleonTelemetry;
-  await handle?.shutdown();
+  await telemetryHandle?.shutdown();
 }
 
 function fail(e: unknown): never {

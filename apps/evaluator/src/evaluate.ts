@@ -52,7 +52,8 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
   check(req.maxSteps <= 1000, 'max_steps', `must be <= 1000, got ${req.maxSteps}`);
   check(Number.isFinite(req.learningRate) && req.learningRate >= 0, 'learning_rate', `must be a finite number >= 0, got ${req.learningRate}`);
   check(req.candidates.length > 0 || req.includeRandomInit, 'candidates', 'give at least one candidate or set include_random_init');
-  const model = registry.create<FunctionalModel>('model', req.model?.architecture ?? '', req.model?.config ?? {}, 'model.config');
+  check(req.model?.architecture, 'model.architecture', 'is required (e.g. "mlp")');
+  const model = registry.create<FunctionalModel>('model', req.model.architecture, req.model.config ?? {}, 'model.config');
   const names = new Set<string>();
   req.candidates.forEach((c, i) => {
     check(c.name, `candidates[${i}].name`, 'is required');

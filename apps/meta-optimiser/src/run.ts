@@ -12,6 +12,9 @@ import { ATTR, SPAN, currentTraceId, metrics, withSpan } from '@chameleon/teleme
 import { evaluationToJson, type Peers } from '@chameleon/transport';
 import { CHECKPOINT_FORMAT_VERSION, optimiserFromWire, optimiserToWire, saveCheckpoint } from './checkpoint';
 
+/** Spans of the outer loop carry this service name, also when all services share a process. */
+const SERVICE = 'meta-optimiser';
+
 export type Phase = 'meta-train' | 'baseline' | 'evaluate' | 'done';
 
 /** One trainable parameter set with its optimiser: theta, or the pretrained baseline. */
@@ -98,7 +101,9 @@ export class Run {
         iteration: c.baselineIteration,
       };
     }
-    this.phase = (c.phase as Phase) || 'meta-train';
+    // The phase follows from the counts, so a finished run resumed with more iterations trains on.
+    this.phase =
+      this.theta.iteration < this.config.meta.iterations ? 'meta-train' : this.baseline.iteration < this.config.baseline.iterations ? 'baseline' : 'evaluate';
     this.log(`run ${this.id}: resuming at ${this.phase} iteration ${this.phase === 'baseline' ? c.baselineIteration : c.iteration}`);
   }
 
@@ -166,6 +171,7 @@ export class Run {
       if (this.phase === 'evaluate' && !this.stopRequested) {
         if (this.config.evaluation.enabled) await this.finalEvaluation();
         this.phase = 'done';
+        this.checkpoint();
       }
       this.state = this.stopRequested && this.phase !== 'done' ? RunState.RUN_STATE_STOPPED : RunState.RUN_STATE_COMPLETED;
     } catch (e) {
@@ -241,7 +247,7 @@ export class Run {
     const batchSize = baseline ? (c.baseline.batchSize ?? c.meta.batchSize) : c.meta.batchSize;
     const names = baseline ? this.model.spec.map((p) => p.name) : this.names;
     const shapes = baseline ? this.model.spec.map((p) => [...p.shape]) : this.shapes;
-    const attrs = { [ATTR.RUN_ID]: this.id, [ATTR.ITERATION]: i + 1, [ATTR.PHASE]: phase, [ATTR.ALGORITHM]: baseline ? 'pretrain' : c.algorithm.name };
+    const attrs = { [ATTR.SERVICE]: SERVICE, [ATTR.RUN_ID]: this.id, [ATTR.ITERATION]: i + 1, [ATTR.PHASE]: phase, [ATTR.ALGORITHM]: baseline ? 'pretrain' : c.algorithm.name };
     return withSpan(
       SPAN.META_ITERATION,
       attrs,
@@ -250,7 +256,7 @@ export class Run {
         const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
           const t = performance.now();
           try {
-            return await withSpan(name, {}, fn);
+            return await withSpan(name, { [ATTR.SERVICE]: SERVICE }, fn);
           } finally {
             phaseSeconds[name] = (performance.now() - t) / 1000;
           }
@@ -336,7 +342,7 @@ export class Run {
     const e = this.config.evaluation;
     const req = this.evaluationRequest(Split.SPLIT_TEST, e.tasks, e.steps, true);
     this.log(`run ${this.id}: evaluating on ${e.tasks} held-out tasks`);
-    const result = await withSpan(SPAN.EVALUATE, { [ATTR.RUN_ID]: this.id }, () => this.peers.evaluate(req), { root: true });
+    const result = await withSpan(SPAN.EVALUATE, { [ATTR.SERVICE]: SERVICE, [ATTR.RUN_ID]: this.id }, () => this.peers.evaluate(req), { root: true });
     writeFileSync(join(this.outDir, 'eval.json'), `${JSON.stringify(evaluationToJson(result, this.protocol(req)), null, 1)}\n`);
     this.emit({ event: { $case: 'validation', validation: { iteration: this.theta.iteration, result, final: true } } });
     return result;

@@ -6,3 +6,4 @@ export * from './client';
 export * from './convert';
 export * from './peers';
 export * from './evaluation-json';
+export * from './adapters';

@@ -30,6 +30,10 @@ export class SinusoidSource implements SupervisedSource {
 
   constructor(readonly config: SinusoidSourceConfig = sinusoidSourceConfig.parse({})) {}
 
+  get inputBounds() {
+    return { minimum: this.config.inputRange[0], maximum: this.config.inputRange[1] };
+  }
+
   sample(tasks: readonly Task[], req: SupervisedRequest): SupervisedBatch {
     validateSupervisedRequest(this, tasks, req);
     const T = tasks.length;

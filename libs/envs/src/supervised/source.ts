@@ -38,6 +38,8 @@ export interface SupervisedSource {
   /** Shape of one target; [] for class labels. */
   readonly targetShape: readonly number[];
   readonly targetDType: 'float32' | 'int32';
+  /** Range of every input element, when bounded (used for plotting grids). */
+  readonly inputBounds?: { readonly minimum: number; readonly maximum: number };
   sample(tasks: readonly Task[], request: SupervisedRequest): SupervisedBatch;
 }
 

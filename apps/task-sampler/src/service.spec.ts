@@ -1,0 +1,63 @@
+import { createRegistry } from '@chameleon/builtins';
+import { Split, type ListFamiliesResponse } from '@chameleon/proto';
+import { describeTaskSourceContract } from '@chameleon/tasks';
+import { Peers, remoteTaskSource, type RunningServer } from '@chameleon/transport';
+import { healthStatus, rejection, serveForTest } from '@chameleon/transport/src/testing';
+import { taskSamplerService } from './service';
+
+let server: RunningServer;
+let peers: Peers;
+
+beforeAll(async () => {
+  server = await serveForTest([taskSamplerService(createRegistry())]);
+  peers = new Peers({ taskSampler: server.address, simulators: ['127.0.0.1:1'], learner: '127.0.0.1:1' });
+});
+afterAll(async () => {
+  peers.close();
+  await server.shutdown(1000);
+});
+
+describeTaskSourceContract('sinusoid via gRPC', () => remoteTaskSource(peers, 'sinusoid'));
+
+describe('TaskSampler over gRPC', () => {
+  const ok = { family: 'sinusoid', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, startIndex: 0, count: 3 };
+
+  afterEach(async () => {
+    // Whatever the previous request did, the server still serves.
+    expect(await healthStatus(server.address, 'chameleon.v1.TaskSamplerService')).toBe('SERVING');
+    expect(await peers.sampleTasks(ok)).toHaveLength(3);
+  });
+
+  it('lists its families with defaults and splits', async () => {
+    const res = await new Promise<ListFamiliesResponse>((resolve, reject) =>
+      peers.taskSampler.listFamilies({}, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+    const sin = res.families.find((f) => f.name === 'sinusoid')!;
+    expect(sin.defaultConfig as unknown).toEqual({ amplitude: [0.1, 5], phase: [0, Math.PI] });
+    expect(sin.splits).toEqual([Split.SPLIT_TRAIN, Split.SPLIT_VALIDATION, Split.SPLIT_TEST]);
+  });
+
+  it('answers an unknown family with NOT_FOUND listing what exists', async () => {
+    const e = await rejection(peers.sampleTasks({ ...ok, family: 'omniglot-typo' }));
+    expect(e.code).toBe('NOT_FOUND');
+    expect(e.message).toMatch(/no task-family plugin named "omniglot-typo"; available: sinusoid/);
+  });
+
+  it('answers a missing family or split with INVALID_ARGUMENT naming the field', async () => {
+    expect(await rejection(peers.sampleTasks({ ...ok, family: '' }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/family: is required/) });
+    expect(await rejection(peers.sampleTasks({ ...ok, split: Split.SPLIT_UNSPECIFIED }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/split: must be/) });
+  });
+
+  it('validates the family config and names the bad key', async () => {
+    const e = await rejection(peers.sampleTasks({ ...ok, familyConfig: { amplitude: [5, 1] } }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/family_config\.amplitude/);
+    const unknown = await rejection(peers.sampleTasks({ ...ok, familyConfig: { frequency: 3 } }));
+    expect(unknown.message).toMatch(/family_config/);
+  });
+
+  it('answers too many tasks with RESOURCE_EXHAUSTED and zero with INVALID_ARGUMENT', async () => {
+    expect((await rejection(peers.sampleTasks({ ...ok, count: 1_000_000 }))).code).toBe('RESOURCE_EXHAUSTED');
+    expect(await rejection(peers.sampleTasks({ ...ok, count: 0 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/count/) });
+  });
+});
