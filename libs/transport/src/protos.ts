@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 
 /**
  * Folder holding protos/chameleon/v1/*.proto. The .proto files ship with the build because
@@ -14,7 +15,7 @@ export function protoDir(): string {
 
 let cached: protoLoader.PackageDefinition | undefined;
 
-/** The package definition of every Chameleon contract, for reflection. */
+/** The package definition of every Chameleon contract and of gRPC health, for reflection. */
 export function chameleonPackageDefinition(): protoLoader.PackageDefinition {
   if (cached) return cached;
   const dir = protoDir();
@@ -23,6 +24,6 @@ export function chameleonPackageDefinition(): protoLoader.PackageDefinition {
   const files = readdirSync(v1)
     .filter((f) => f.endsWith('.proto'))
     .map((f) => `chameleon/v1/${f}`);
-  cached = protoLoader.loadSync(files, { includeDirs: [dir], keepCase: true, longs: Number, enums: String, defaults: true });
+  cached = protoLoader.loadSync([...files, healthProtoPath], { includeDirs: [dir], keepCase: true, longs: Number, enums: String, defaults: true });
   return cached;
 }

@@ -65,7 +65,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
-  new ReflectionService(chameleonPackageDefinition()).addToServer(server);
+  // Reflection lists what this server hosts (plus health), not every service of the package.
+  new ReflectionService(chameleonPackageDefinition(), { services: [...options.services.map((s) => s.name), 'grpc.health.v1.Health'] }).addToServer(server);
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${options.port ?? 0}`, options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) =>
