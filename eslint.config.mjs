@@ -27,6 +27,8 @@ export default [
             { sourceTag: 'type:edge', onlyDependOnLibsWithTags: ['type:proto', 'type:domain', 'type:infra', 'type:edge'] },
             // Services wire domain factories to gRPC handlers.
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:proto', 'type:domain', 'type:infra', 'type:edge'] },
+            // Workspace tools (generators, benchmarks, reproduction scripts) use the public libraries.
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:domain', 'type:infra', 'type:proto', 'type:edge', 'type:service'] },
             // The CLI composes services.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:proto', 'type:domain', 'type:infra', 'type:edge', 'type:service'] },
           ],

@@ -28,10 +28,11 @@ export interface PluginGeneratorOptions {
   /** Default: the repository this generator lives in. */
   readonly workspaceRoot?: string;
   /**
-   * Names already taken, by kind (the built-ins). Refused because the loader keeps the
-   * first plugin of a name and would silently ignore the new one. Default none.
+   * Names already taken for a kind (the built-ins), asked only once kind and name are valid.
+   * Refused because the loader keeps the first plugin of a name and would silently ignore
+   * the new one. Default none.
    */
-  readonly reserved?: Readonly<Partial<Record<string, readonly string[]>>>;
+  readonly reserved?: (kind: GeneratorKind) => readonly string[];
 }
 
 export interface GeneratedPlugin {
@@ -58,7 +59,7 @@ export interface GeneratedPlugin {
 export function generatePlugin(options: PluginGeneratorOptions): GeneratedPlugin {
   const kind = checkKind(options.kind);
   const name = checkName(options.name);
-  const taken = options.reserved?.[kind] ?? [];
+  const taken = options.reserved?.(kind) ?? [];
   if (taken.includes(name)) {
     throw new UsageError(
       `a built-in ${kind} plugin is already named "${name}"; the loader keeps the first plugin of a name, so yours would be ignored: choose another --name`,

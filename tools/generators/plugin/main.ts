@@ -6,18 +6,18 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GENERATOR_KINDS, UsageError, generatePlugin } from './generate';
 
-const USAGE = `usage: npm run new:plugin -- --kind <${GENERATOR_KINDS.join('|')}> --name <kebab-name> [--dir plugins]
+const USAGE_LINE = `usage: npm run new:plugin -- --kind <${GENERATOR_KINDS.join('|')}> --name <kebab-name> [--dir plugins]`;
+const USAGE = `${USAGE_LINE}
 
   --kind   what the plugin provides
   --name   plugin name, lower-case kebab-case; also the folder name
   --dir    parent folder, relative to the repository root (default: plugins)`;
 
-/** Built-in plugin names by kind: a plugin of the same kind and name would be ignored by the loader. */
-function builtinNames(): Record<string, string[]> {
+/** Built-in plugin names of a kind: a plugin of the same kind and name would be ignored by the loader. */
+function builtinNames(kind: string): string[] {
+  // Loaded only when needed: it brings in TensorFlow.js.
   const { builtinPlugins } = require('@chameleon/builtins') as typeof import('@chameleon/builtins');
-  const names: Record<string, string[]> = {};
-  for (const p of builtinPlugins) (names[p.kind] ??= []).push(p.name);
-  return names;
+  return builtinPlugins.filter((p) => p.kind === kind).map((p) => p.name);
 }
 
 export function main(argv: readonly string[]): number {
@@ -30,7 +30,7 @@ export function main(argv: readonly string[]): number {
       allowPositionals: false,
     }));
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`error: ${(e as Error).message}\n${USAGE_LINE}\n`);
     return 2;
   }
   if (values.help) {
@@ -38,7 +38,7 @@ export function main(argv: readonly string[]): number {
     return 0;
   }
   try {
-    const plugin = generatePlugin({ kind: values.kind, name: values.name, dir: values.dir, reserved: builtinNames() });
+    const plugin = generatePlugin({ kind: values.kind, name: values.name, dir: values.dir, reserved: builtinNames });
     const root = plugin.projectRoot;
     process.stdout.write(
       [
@@ -54,7 +54,7 @@ export function main(argv: readonly string[]): number {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n${USAGE}\n`);
+      process.stderr.write(`error: ${e.message}\n${USAGE_LINE}\n`);
       return 2;
     }
     throw e;
