@@ -1,4 +1,5 @@
 export * from './generated/chameleon/v1/tensor';
+export * from './generated/chameleon/v1/rl';
 export * from './generated/chameleon/v1/task';
 export * from './generated/chameleon/v1/model';
 export * from './generated/chameleon/v1/task_sampler';

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,8 +21,9 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Struct } from "../../google/protobuf/struct";
+import { EpisodeRef, PolicySpec, TimeStepBatch, TrajectoryChunk } from "./rl";
 import { TaskSpec } from "./task";
-import { Tensor, TensorSpec } from "./tensor";
+import { Parameters, Tensor, TensorSpec } from "./tensor";
 
 /** Request for ListEnvironments. */
 export interface ListEnvironmentsRequest {
@@ -44,6 +47,16 @@ export interface EnvironmentInfo {
     | undefined;
   /** True for supervised data sources, false for sequential environments. */
   supervised: boolean;
+  /** Sequential environments: one observation. */
+  observationSpec:
+    | TensorSpec
+    | undefined;
+  /** Sequential environments: one action (bounds when bounded). */
+  actionSpec:
+    | TensorSpec
+    | undefined;
+  /** Sequential environments: the default episode length limit. */
+  maxEpisodeSteps: number;
 }
 
 /** Response of ListEnvironments. */
@@ -97,6 +110,114 @@ export interface SupervisedBatch {
   queryTargets: Tensor | undefined;
 }
 
+/** Request for CreateWorlds. */
+export interface CreateWorldsRequest {
+  /** Environment name (as listed by ListEnvironments). */
+  environment: string;
+  /** Environment configuration (validated). */
+  config:
+    | { [key: string]: any }
+    | undefined;
+  /** Number of worlds N, 1..4096. */
+  numWorlds: number;
+  /** Tasks: one per world, or a single task for all worlds. */
+  tasks: TaskSpec[];
+  /** Seed of the worlds' randomness (world w uses a stream derived from seed and w). */
+  seed: number;
+}
+
+/** Response of CreateWorlds. */
+export interface CreateWorldsResponse {
+  /** Handle of the world set. */
+  worldSetId: string;
+  /** One observation. */
+  observationSpec:
+    | TensorSpec
+    | undefined;
+  /** One action, with bounds. */
+  actionSpec:
+    | TensorSpec
+    | undefined;
+  /** Number of worlds. */
+  numWorlds: number;
+  /** Episode length limit: the step after this many actions is LAST. */
+  maxEpisodeSteps: number;
+}
+
+/** Request for ResetWorlds. */
+export interface ResetWorldsRequest {
+  /** Handle from CreateWorlds. */
+  worldSetId: string;
+  /** Optional new tasks (one per world, or one for all). */
+  tasks: TaskSpec[];
+}
+
+/** Response of ResetWorlds. */
+export interface ResetWorldsResponse {
+  /** FIRST time steps of all worlds. */
+  timeSteps: TimeStepBatch | undefined;
+}
+
+/** Request for StepWorlds. */
+export interface StepWorldsRequest {
+  /** Handle from CreateWorlds. */
+  worldSetId: string;
+  /** [N, ...action] float32; clipped to the action bounds. */
+  actions: Tensor | undefined;
+}
+
+/** Response of StepWorlds. */
+export interface StepWorldsResponse {
+  /** The next time steps of all worlds. */
+  timeSteps: TimeStepBatch | undefined;
+}
+
+/** Request for CloseWorlds. */
+export interface CloseWorldsRequest {
+  /** Handle from CreateWorlds. */
+  worldSetId: string;
+}
+
+/** Response of CloseWorlds. */
+export interface CloseWorldsResponse {
+}
+
+/** Request for StreamRollouts. */
+export interface StreamRolloutsRequest {
+  /** Environment name. */
+  environment: string;
+  /** Environment configuration. */
+  environmentConfig:
+    | { [key: string]: any }
+    | undefined;
+  /** The policy to run next to the simulator. */
+  policy:
+    | PolicySpec
+    | undefined;
+  /** Policy parameters: one list for all tasks, or one list per task (e.g. adapted policies). */
+  policyParams: Parameters[];
+  /** The tasks. */
+  tasks: TaskSpec[];
+  /** The episodes to run (explicit, so a retry asks for exactly the missing ones). */
+  episodes: EpisodeRef[];
+  /** Steps per episode; 0 uses the environment's limit. */
+  horizon: number;
+  /** Seed: each episode's randomness derives from (seed, task id, episode index). */
+  seed: number;
+  /** Steps per streamed chunk, 32..256 (0 picks 128). */
+  chunkSteps: number;
+  /** Act with the policy's mean instead of sampling. */
+  deterministic: boolean;
+  /** Worlds stepped together in the simulator (0 picks min(episodes, 64)). */
+  parallelWorlds: number;
+}
+
+/** One message of the StreamRollouts stream. */
+export interface StreamRolloutsResponse {
+  /** Steps of one or more episodes. */
+  chunk: TrajectoryChunk | undefined;
+}
+
 function createBaseListEnvironmentsRequest(): ListEnvironmentsRequest {
   return {};
 }
@@ -133,7 +254,17 @@ export const ListEnvironmentsRequest: MessageFns<ListEnvironmentsRequest> = {
 };
 
 function createBaseEnvironmentInfo(): EnvironmentInfo {
-  return { name: "", version: "", description: "", inputSpec: undefined, targetSpec: undefined, supervised: false };
+  return {
+    name: "",
+    version: "",
+    description: "",
+    inputSpec: undefined,
+    targetSpec: undefined,
+    supervised: false,
+    observationSpec: undefined,
+    actionSpec: undefined,
+    maxEpisodeSteps: 0,
+  };
 }
 
 export const EnvironmentInfo: MessageFns<EnvironmentInfo> = {
@@ -155,6 +286,15 @@ export const EnvironmentInfo: MessageFns<EnvironmentInfo> = {
     }
     if (message.supervised !== false) {
       writer.uint32(48).bool(message.supervised);
+    }
+    if (message.observationSpec !== undefined) {
+      TensorSpec.encode(message.observationSpec, writer.uint32(58).fork()).join();
+    }
+    if (message.actionSpec !== undefined) {
+      TensorSpec.encode(message.actionSpec, writer.uint32(66).fork()).join();
+    }
+    if (message.maxEpisodeSteps !== 0) {
+      writer.uint32(72).uint32(message.maxEpisodeSteps);
     }
     return writer;
   },
@@ -218,6 +358,30 @@ export const EnvironmentInfo: MessageFns<EnvironmentInfo> = {
             }
 
             message.supervised = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.observationSpec = TensorSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.actionSpec = TensorSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxEpisodeSteps = reader.uint32();
             continue;
           }
         }
@@ -505,10 +669,692 @@ export const SupervisedBatch: MessageFns<SupervisedBatch> = {
   },
 };
 
+function createBaseCreateWorldsRequest(): CreateWorldsRequest {
+  return { environment: "", config: undefined, numWorlds: 0, tasks: [], seed: 0 };
+}
+
+export const CreateWorldsRequest: MessageFns<CreateWorldsRequest> = {
+  encode(message: CreateWorldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.environment !== "") {
+      writer.uint32(10).string(message.environment);
+    }
+    if (message.config !== undefined) {
+      Struct.encode(Struct.wrap(message.config), writer.uint32(18).fork()).join();
+    }
+    if (message.numWorlds !== 0) {
+      writer.uint32(24).uint32(message.numWorlds);
+    }
+    for (const v of message.tasks) {
+      TaskSpec.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.seed !== 0) {
+      writer.uint32(40).uint32(message.seed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWorldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWorldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.config = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.numWorlds = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tasks.push(TaskSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCreateWorldsResponse(): CreateWorldsResponse {
+  return { worldSetId: "", observationSpec: undefined, actionSpec: undefined, numWorlds: 0, maxEpisodeSteps: 0 };
+}
+
+export const CreateWorldsResponse: MessageFns<CreateWorldsResponse> = {
+  encode(message: CreateWorldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.worldSetId !== "") {
+      writer.uint32(10).string(message.worldSetId);
+    }
+    if (message.observationSpec !== undefined) {
+      TensorSpec.encode(message.observationSpec, writer.uint32(18).fork()).join();
+    }
+    if (message.actionSpec !== undefined) {
+      TensorSpec.encode(message.actionSpec, writer.uint32(26).fork()).join();
+    }
+    if (message.numWorlds !== 0) {
+      writer.uint32(32).uint32(message.numWorlds);
+    }
+    if (message.maxEpisodeSteps !== 0) {
+      writer.uint32(40).uint32(message.maxEpisodeSteps);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWorldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWorldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.worldSetId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.observationSpec = TensorSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actionSpec = TensorSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.numWorlds = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxEpisodeSteps = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseResetWorldsRequest(): ResetWorldsRequest {
+  return { worldSetId: "", tasks: [] };
+}
+
+export const ResetWorldsRequest: MessageFns<ResetWorldsRequest> = {
+  encode(message: ResetWorldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.worldSetId !== "") {
+      writer.uint32(10).string(message.worldSetId);
+    }
+    for (const v of message.tasks) {
+      TaskSpec.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetWorldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetWorldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.worldSetId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tasks.push(TaskSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseResetWorldsResponse(): ResetWorldsResponse {
+  return { timeSteps: undefined };
+}
+
+export const ResetWorldsResponse: MessageFns<ResetWorldsResponse> = {
+  encode(message: ResetWorldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeSteps !== undefined) {
+      TimeStepBatch.encode(message.timeSteps, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetWorldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetWorldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timeSteps = TimeStepBatch.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseStepWorldsRequest(): StepWorldsRequest {
+  return { worldSetId: "", actions: undefined };
+}
+
+export const StepWorldsRequest: MessageFns<StepWorldsRequest> = {
+  encode(message: StepWorldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.worldSetId !== "") {
+      writer.uint32(10).string(message.worldSetId);
+    }
+    if (message.actions !== undefined) {
+      Tensor.encode(message.actions, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepWorldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepWorldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.worldSetId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actions = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseStepWorldsResponse(): StepWorldsResponse {
+  return { timeSteps: undefined };
+}
+
+export const StepWorldsResponse: MessageFns<StepWorldsResponse> = {
+  encode(message: StepWorldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeSteps !== undefined) {
+      TimeStepBatch.encode(message.timeSteps, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepWorldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepWorldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timeSteps = TimeStepBatch.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCloseWorldsRequest(): CloseWorldsRequest {
+  return { worldSetId: "" };
+}
+
+export const CloseWorldsRequest: MessageFns<CloseWorldsRequest> = {
+  encode(message: CloseWorldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.worldSetId !== "") {
+      writer.uint32(10).string(message.worldSetId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseWorldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseWorldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.worldSetId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCloseWorldsResponse(): CloseWorldsResponse {
+  return {};
+}
+
+export const CloseWorldsResponse: MessageFns<CloseWorldsResponse> = {
+  encode(_: CloseWorldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseWorldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseWorldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseStreamRolloutsRequest(): StreamRolloutsRequest {
+  return {
+    environment: "",
+    environmentConfig: undefined,
+    policy: undefined,
+    policyParams: [],
+    tasks: [],
+    episodes: [],
+    horizon: 0,
+    seed: 0,
+    chunkSteps: 0,
+    deterministic: false,
+    parallelWorlds: 0,
+  };
+}
+
+export const StreamRolloutsRequest: MessageFns<StreamRolloutsRequest> = {
+  encode(message: StreamRolloutsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.environment !== "") {
+      writer.uint32(10).string(message.environment);
+    }
+    if (message.environmentConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.environmentConfig), writer.uint32(18).fork()).join();
+    }
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.policyParams) {
+      Parameters.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.tasks) {
+      TaskSpec.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.episodes) {
+      EpisodeRef.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.horizon !== 0) {
+      writer.uint32(56).uint32(message.horizon);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(64).uint32(message.seed);
+    }
+    if (message.chunkSteps !== 0) {
+      writer.uint32(72).uint32(message.chunkSteps);
+    }
+    if (message.deterministic !== false) {
+      writer.uint32(80).bool(message.deterministic);
+    }
+    if (message.parallelWorlds !== 0) {
+      writer.uint32(88).uint32(message.parallelWorlds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamRolloutsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamRolloutsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.environmentConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.policyParams.push(Parameters.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tasks.push(TaskSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.episodes.push(EpisodeRef.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.horizon = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.chunkSteps = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.deterministic = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.parallelWorlds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseStreamRolloutsResponse(): StreamRolloutsResponse {
+  return { chunk: undefined };
+}
+
+export const StreamRolloutsResponse: MessageFns<StreamRolloutsResponse> = {
+  encode(message: StreamRolloutsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chunk !== undefined) {
+      TrajectoryChunk.encode(message.chunk, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamRolloutsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamRolloutsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chunk = TrajectoryChunk.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * Hosts environment plugins. For supervised task families an environment is a data
- * source: given tasks it draws support and query sets. (Batched worlds and streamed
- * trajectories for reinforcement learning are added to this service by the meta-RL work.)
+ * source: given tasks it draws support and query sets. Sequential environments are run as
+ * batched worlds (N worlds stepped per call, for remote inference), or by StreamRollouts,
+ * which runs the policy next to the simulator and streams whole trajectory chunks back.
  * Any server implementing this contract, in any language, can replace the built-in one.
  */
 export type EnvironmentSimulatorServiceService = typeof EnvironmentSimulatorServiceService;
@@ -537,6 +1383,68 @@ export const EnvironmentSimulatorServiceService = {
       Buffer.from(SampleSupervisedResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SampleSupervisedResponse => SampleSupervisedResponse.decode(value),
   },
+  /**
+   * Creates N worlds of one environment, each with its task. The set lives until closed
+   * (or idle for the simulator's timeout).
+   */
+  createWorlds: {
+    path: "/chameleon.v1.EnvironmentSimulatorService/CreateWorlds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateWorldsRequest): Buffer => Buffer.from(CreateWorldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateWorldsRequest => CreateWorldsRequest.decode(value),
+    responseSerialize: (value: CreateWorldsResponse): Buffer =>
+      Buffer.from(CreateWorldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateWorldsResponse => CreateWorldsResponse.decode(value),
+  },
+  /** Starts new episodes in all worlds of a set. */
+  resetWorlds: {
+    path: "/chameleon.v1.EnvironmentSimulatorService/ResetWorlds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetWorldsRequest): Buffer => Buffer.from(ResetWorldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetWorldsRequest => ResetWorldsRequest.decode(value),
+    responseSerialize: (value: ResetWorldsResponse): Buffer => Buffer.from(ResetWorldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetWorldsResponse => ResetWorldsResponse.decode(value),
+  },
+  /**
+   * Applies one action per world and returns the next time steps. A world whose last
+   * step was LAST starts a new episode (its next step is FIRST).
+   */
+  stepWorlds: {
+    path: "/chameleon.v1.EnvironmentSimulatorService/StepWorlds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StepWorldsRequest): Buffer => Buffer.from(StepWorldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StepWorldsRequest => StepWorldsRequest.decode(value),
+    responseSerialize: (value: StepWorldsResponse): Buffer => Buffer.from(StepWorldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StepWorldsResponse => StepWorldsResponse.decode(value),
+  },
+  /** Frees a world set. */
+  closeWorlds: {
+    path: "/chameleon.v1.EnvironmentSimulatorService/CloseWorlds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CloseWorldsRequest): Buffer => Buffer.from(CloseWorldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CloseWorldsRequest => CloseWorldsRequest.decode(value),
+    responseSerialize: (value: CloseWorldsResponse): Buffer => Buffer.from(CloseWorldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CloseWorldsResponse => CloseWorldsResponse.decode(value),
+  },
+  /**
+   * Runs the given policy in the simulator for the requested episodes and streams the
+   * trajectories back in chunks, respecting flow control, deadlines and cancellation.
+   */
+  streamRollouts: {
+    path: "/chameleon.v1.EnvironmentSimulatorService/StreamRollouts" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: StreamRolloutsRequest): Buffer =>
+      Buffer.from(StreamRolloutsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamRolloutsRequest => StreamRolloutsRequest.decode(value),
+    responseSerialize: (value: StreamRolloutsResponse): Buffer =>
+      Buffer.from(StreamRolloutsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamRolloutsResponse => StreamRolloutsResponse.decode(value),
+  },
 } as const;
 
 export interface EnvironmentSimulatorServiceServer extends UntypedServiceImplementation {
@@ -544,6 +1452,25 @@ export interface EnvironmentSimulatorServiceServer extends UntypedServiceImpleme
   listEnvironments: handleUnaryCall<ListEnvironmentsRequest, ListEnvironmentsResponse>;
   /** Draws K support and Q query examples for each task of a batch. */
   sampleSupervised: handleUnaryCall<SampleSupervisedRequest, SampleSupervisedResponse>;
+  /**
+   * Creates N worlds of one environment, each with its task. The set lives until closed
+   * (or idle for the simulator's timeout).
+   */
+  createWorlds: handleUnaryCall<CreateWorldsRequest, CreateWorldsResponse>;
+  /** Starts new episodes in all worlds of a set. */
+  resetWorlds: handleUnaryCall<ResetWorldsRequest, ResetWorldsResponse>;
+  /**
+   * Applies one action per world and returns the next time steps. A world whose last
+   * step was LAST starts a new episode (its next step is FIRST).
+   */
+  stepWorlds: handleUnaryCall<StepWorldsRequest, StepWorldsResponse>;
+  /** Frees a world set. */
+  closeWorlds: handleUnaryCall<CloseWorldsRequest, CloseWorldsResponse>;
+  /**
+   * Runs the given policy in the simulator for the requested episodes and streams the
+   * trajectories back in chunks, respecting flow control, deadlines and cancellation.
+   */
+  streamRollouts: handleServerStreamingCall<StreamRolloutsRequest, StreamRolloutsResponse>;
 }
 
 export interface EnvironmentSimulatorServiceClient extends Client {
@@ -579,6 +1506,89 @@ export interface EnvironmentSimulatorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SampleSupervisedResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Creates N worlds of one environment, each with its task. The set lives until closed
+   * (or idle for the simulator's timeout).
+   */
+  createWorlds(
+    request: CreateWorldsRequest,
+    callback: (error: ServiceError | null, response: CreateWorldsResponse) => void,
+  ): ClientUnaryCall;
+  createWorlds(
+    request: CreateWorldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateWorldsResponse) => void,
+  ): ClientUnaryCall;
+  createWorlds(
+    request: CreateWorldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateWorldsResponse) => void,
+  ): ClientUnaryCall;
+  /** Starts new episodes in all worlds of a set. */
+  resetWorlds(
+    request: ResetWorldsRequest,
+    callback: (error: ServiceError | null, response: ResetWorldsResponse) => void,
+  ): ClientUnaryCall;
+  resetWorlds(
+    request: ResetWorldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetWorldsResponse) => void,
+  ): ClientUnaryCall;
+  resetWorlds(
+    request: ResetWorldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetWorldsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Applies one action per world and returns the next time steps. A world whose last
+   * step was LAST starts a new episode (its next step is FIRST).
+   */
+  stepWorlds(
+    request: StepWorldsRequest,
+    callback: (error: ServiceError | null, response: StepWorldsResponse) => void,
+  ): ClientUnaryCall;
+  stepWorlds(
+    request: StepWorldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StepWorldsResponse) => void,
+  ): ClientUnaryCall;
+  stepWorlds(
+    request: StepWorldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StepWorldsResponse) => void,
+  ): ClientUnaryCall;
+  /** Frees a world set. */
+  closeWorlds(
+    request: CloseWorldsRequest,
+    callback: (error: ServiceError | null, response: CloseWorldsResponse) => void,
+  ): ClientUnaryCall;
+  closeWorlds(
+    request: CloseWorldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CloseWorldsResponse) => void,
+  ): ClientUnaryCall;
+  closeWorlds(
+    request: CloseWorldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CloseWorldsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Runs the given policy in the simulator for the requested episodes and streams the
+   * trajectories back in chunks, respecting flow control, deadlines and cancellation.
+   */
+  streamRollouts(
+    request: StreamRolloutsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamRolloutsResponse>;
+  streamRollouts(
+    request: StreamRolloutsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<StreamRolloutsResponse>;
 }
 
 export const EnvironmentSimulatorServiceClient = makeGenericClientConstructor(
