@@ -1,9 +1,10 @@
 import { check, stableStringify } from '@chameleon/core';
-import type { SupervisedSource } from '@chameleon/envs';
+import { isSequential, type SupervisedSource } from '@chameleon/envs';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
   DataType,
   EnvironmentSimulatorServiceService,
+  type EnvironmentInfo,
   type ListEnvironmentsRequest,
   type ListEnvironmentsResponse,
   type SampleSupervisedRequest,
@@ -11,6 +12,31 @@ import {
 } from '@chameleon/proto';
 import { optionalFromWire, toWireDType } from '@chameleon/tensor';
 import { batchToWire, taskFromWire, unary, type HostedService } from '@chameleon/transport';
+
+const f32 = DataType.DATA_TYPE_FLOAT32;
+
+/** What ListEnvironments says of one environment plugin (supervised or sequential). */
+function describeEnvironment(name: string, version: string, description: string, env: unknown): EnvironmentInfo {
+  const base = { name, version, description, inputSpec: undefined, targetSpec: undefined, observationSpec: undefined, actionSpec: undefined, maxEpisodeSteps: 0 };
+  if (isSequential(env)) {
+    const s = env.spec;
+    return {
+      ...base,
+      supervised: false,
+      observationSpec: { name: 'observation', dtype: f32, shape: [...s.observationShape] },
+      // Scalar bounds in the spec when all elements share them; per-element bounds are in the env's README.
+      actionSpec: { name: 'action', dtype: f32, shape: [...s.actionShape], minimum: Math.min(...s.actionMinimum), maximum: Math.max(...s.actionMaximum) },
+      maxEpisodeSteps: s.maxEpisodeSteps,
+    };
+  }
+  const src = env as SupervisedSource;
+  return {
+    ...base,
+    supervised: true,
+    inputSpec: { name: 'input', dtype: f32, shape: [...src.inputShape], ...(src.inputBounds ?? {}) },
+    targetSpec: { name: 'target', dtype: toWireDType(src.targetDType), shape: [...src.targetShape] },
+  };
+}
 
 /**
  * The environment simulator, supervised part: environment plugins draw support and query
@@ -33,17 +59,7 @@ export function environmentSimulatorService(registry: PluginRegistry): HostedSer
     definition: EnvironmentSimulatorServiceService,
     implementation: {
       listEnvironments: unary<ListEnvironmentsRequest, ListEnvironmentsResponse>('EnvironmentSimulator.ListEnvironments', () => ({
-        environments: registry.list('environment').map((m) => {
-          const s = m.create(m.configSchema.parse({})) as SupervisedSource;
-          return {
-            name: m.name,
-            version: m.version,
-            description: m.description,
-            inputSpec: { name: 'input', dtype: DataType.DATA_TYPE_FLOAT32, shape: [...s.inputShape], ...(s.inputBounds ?? {}) },
-            targetSpec: { name: 'target', dtype: toWireDType(s.targetDType), shape: [...s.targetShape] },
-            supervised: true,
-          };
-        }),
+        environments: registry.list('environment').map((m) => describeEnvironment(m.name, m.version, m.description, m.create(m.configSchema.parse({})))),
       })),
       sampleSupervised: unary<SampleSupervisedRequest, SampleSupervisedResponse>('EnvironmentSimulator.SampleSupervised', (req) => {
         check(req.tasks.length > 0, 'tasks', 'at least one task is required');

@@ -89,8 +89,8 @@ describe('startServer', () => {
     const client = new pkg.grpc.reflection.v1.ServerReflection(server.address, grpc.credentials.createInsecure());
     const names = await new Promise<string[]>((resolve, reject) => {
       const call = (client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, { list_services_response?: { service: Array<{ name: string }> } }> }).ServerReflectionInfo();
-      call.on('data', (m) => {
-        resolve((m.list_services_response?.service ?? []).map((s) => s.name));
+      call.on('data', (m: { list_services_response?: { service: Array<{ name: string }> } }) => {
+        resolve((m.list_services_response?.service ?? []).map((s: { name: string }) => s.name));
         call.end();
       });
       call.on('error', reject);
