@@ -1,17 +1,26 @@
-import { check, stableStringify } from '@chameleon/core';
+import { check, invalidArgument, stableStringify } from '@chameleon/core';
 import { isSequential, type SupervisedSource } from '@chameleon/envs';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
   DataType,
   EnvironmentSimulatorServiceService,
+  type CloseWorldsRequest,
+  type CloseWorldsResponse,
+  type CreateWorldsRequest,
+  type CreateWorldsResponse,
   type EnvironmentInfo,
   type ListEnvironmentsRequest,
   type ListEnvironmentsResponse,
+  type ResetWorldsRequest,
+  type ResetWorldsResponse,
   type SampleSupervisedRequest,
   type SampleSupervisedResponse,
+  type StepWorldsRequest,
+  type StepWorldsResponse,
 } from '@chameleon/proto';
 import { optionalFromWire, toWireDType } from '@chameleon/tensor';
 import { batchToWire, taskFromWire, unary, type HostedService } from '@chameleon/transport';
+import { actionSpec, SequentialEnvironments, WorldSets, DEFAULT_WORLD_SET_OPTIONS, type WorldSetOptions } from './worlds';
 
 const f32 = DataType.DATA_TYPE_FLOAT32;
 
@@ -23,9 +32,8 @@ function describeEnvironment(name: string, version: string, description: string,
     return {
       ...base,
       supervised: false,
-      observationSpec: { name: 'observation', dtype: f32, shape: [...s.observationShape] },
-      // Scalar bounds in the spec when all elements share them; per-element bounds are in the env's README.
-      actionSpec: { name: 'action', dtype: f32, shape: [...s.actionShape], minimum: Math.min(...s.actionMinimum), maximum: Math.max(...s.actionMaximum) },
+      observationSpec: { name: 'observation', dtype: f32, shape: [...s.observationShape], elementMinimum: [], elementMaximum: [] },
+      actionSpec: actionSpec(s),
       maxEpisodeSteps: s.maxEpisodeSteps,
     };
   }
@@ -33,8 +41,8 @@ function describeEnvironment(name: string, version: string, description: string,
   return {
     ...base,
     supervised: true,
-    inputSpec: { name: 'input', dtype: f32, shape: [...src.inputShape], ...(src.inputBounds ?? {}) },
-    targetSpec: { name: 'target', dtype: toWireDType(src.targetDType), shape: [...src.targetShape] },
+    inputSpec: { name: 'input', dtype: f32, shape: [...src.inputShape], ...(src.inputBounds ?? {}), elementMinimum: [], elementMaximum: [] },
+    targetSpec: { name: 'target', dtype: toWireDType(src.targetDType), shape: [...src.targetShape], elementMinimum: [], elementMaximum: [] },
   };
 }
 
@@ -42,13 +50,17 @@ function describeEnvironment(name: string, version: string, description: string,
  * The environment simulator, supervised part: environment plugins draw support and query
  * sets for task batches.
  */
-export function environmentSimulatorService(registry: PluginRegistry): HostedService {
+export function environmentSimulatorService(registry: PluginRegistry, options: { worldSets?: WorldSetOptions } = {}): HostedService {
+  const sequential = new SequentialEnvironments(registry);
+  const worlds = new WorldSets(sequential, options.worldSets ?? DEFAULT_WORLD_SET_OPTIONS);
   const sources = new Map<string, SupervisedSource>();
   const sourceFor = (name: string, config: unknown): SupervisedSource => {
     const key = `${name}\u0000${stableStringify(config ?? {})}`;
     let s = sources.get(key);
     if (!s) {
-      s = registry.create<SupervisedSource>('environment', name, config ?? {}, 'source_config');
+      const made = registry.create<unknown>('environment', name, config ?? {}, 'source_config');
+      if (isSequential(made)) throw invalidArgument('tasks', `"${name}" is a sequential environment; use CreateWorlds or StreamRollouts`);
+      s = made as SupervisedSource;
       if (sources.size > 256) sources.clear();
       sources.set(key, s);
     }
@@ -73,6 +85,11 @@ export function environmentSimulatorService(registry: PluginRegistry): HostedSer
         });
         return { batch: batchToWire(batch) };
       }),
+      createWorlds: unary<CreateWorldsRequest, CreateWorldsResponse>('EnvironmentSimulator.CreateWorlds', (req) => worlds.create(req)),
+      resetWorlds: unary<ResetWorldsRequest, ResetWorldsResponse>('EnvironmentSimulator.ResetWorlds', (req) => worlds.reset(req)),
+      stepWorlds: unary<StepWorldsRequest, StepWorldsResponse>('EnvironmentSimulator.StepWorlds', (req) => worlds.step(req)),
+      closeWorlds: unary<CloseWorldsRequest, CloseWorldsResponse>('EnvironmentSimulator.CloseWorlds', (req) => worlds.close(req)),
     },
+    stop: () => worlds.closeAll(),
   };
 }

@@ -30,7 +30,7 @@ export interface PluginManifest<K extends PluginKind = PluginKind, C = any, T = 
   create(config: C): T;
 }
 
-const NAME = /^[a-z][a-z0-9-]*$/;
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /** Checks the shape of something that claims to be a manifest (e.g. from an external module). */
 export function manifestProblems(value: unknown): string[] {

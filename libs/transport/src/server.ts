@@ -12,6 +12,8 @@ export interface HostedService {
   readonly name: string;
   readonly definition: grpc.ServiceDefinition;
   readonly implementation: grpc.UntypedServiceImplementation;
+  /** Called once the server has stopped (e.g. to free simulator worlds). */
+  readonly stop?: () => void | Promise<void>;
 }
 
 export interface ServerOptions {
@@ -93,6 +95,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           clearTimeout(force);
           resolve();
         });
+      }).then(async () => {
+        for (const s of options.services) await s.stop?.();
       });
       return stopping;
     },

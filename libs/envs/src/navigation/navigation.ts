@@ -41,10 +41,10 @@ export const navigationEnvConfig = z
   .strict();
 export type NavigationEnvConfig = z.infer<typeof navigationEnvConfig>;
 
-export function goalOf(task: Task): [number, number] {
+export function goalOf(task: Task, field = 'task'): [number, number] {
   const g = task.params.goal;
   if (!Array.isArray(g) || g.length !== 2 || !g.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw invalidArgument('tasks.params.goal', `must be two finite numbers, got ${JSON.stringify(g)}`);
+    throw invalidArgument(`${field}.params.goal`, `must be two finite numbers, got ${JSON.stringify(g)}`);
   }
   return [g[0], g[1]];
 }
@@ -94,6 +94,10 @@ export class NavigationEnvironment implements SequentialEnvironment {
 
   createWorld(): World {
     return new NavigationWorld(this.config);
+  }
+
+  validateTask(task: Task, field: string): void {
+    goalOf(task, field);
   }
 }
 

@@ -51,6 +51,8 @@ export interface SequentialEnvironment {
   /** The task family whose tasks this environment plays. */
   readonly family: string;
   createWorld(): World;
+  /** Throws INVALID_ARGUMENT naming `field` when a task's params are unusable (checked up front). */
+  validateTask?(task: Task, field: string): void;
 }
 
 export const isSequential = (env: unknown): env is SequentialEnvironment =>

@@ -54,6 +54,7 @@ export class VectorEnv {
     check(tasks.length === 1 || tasks.length === this.numWorlds, 'tasks', `give one task or one per world (${this.numWorlds}), got ${tasks.length}`);
     tasks.forEach((t, i) => {
       if (t.family !== this.env.family) throw invalidArgument(`tasks[${i}].family`, `environment "${this.env.name}" plays "${this.env.family}" tasks, not "${t.family}"`);
+      this.env.validateTask?.(t, `tasks[${i}]`);
     });
     return tasks.length === 1 ? Array.from({ length: this.numWorlds }, () => tasks[0]) : [...tasks];
   }

@@ -50,7 +50,13 @@ export interface TensorSpec {
     | number
     | undefined;
   /** Inclusive upper bound of every element, when bounded. */
-  maximum?: number | undefined;
+  maximum?:
+    | number
+    | undefined;
+  /** Per-element lower bounds, flattened row-major (when elements differ); overrides minimum. */
+  elementMinimum: number[];
+  /** Per-element upper bounds, flattened row-major; overrides maximum. */
+  elementMaximum: number[];
 }
 
 /** A tensor with a name: one entry of a parameter list. */
@@ -153,7 +159,15 @@ export const Tensor: MessageFns<Tensor> = {
 };
 
 function createBaseTensorSpec(): TensorSpec {
-  return { name: "", dtype: 0, shape: [], minimum: undefined, maximum: undefined };
+  return {
+    name: "",
+    dtype: 0,
+    shape: [],
+    minimum: undefined,
+    maximum: undefined,
+    elementMinimum: [],
+    elementMaximum: [],
+  };
 }
 
 export const TensorSpec: MessageFns<TensorSpec> = {
@@ -176,6 +190,20 @@ export const TensorSpec: MessageFns<TensorSpec> = {
     }
     if (message.maximum !== undefined) {
       writer.uint32(41).double(message.maximum);
+    }
+    if (message.elementMinimum.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.elementMinimum) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.elementMaximum.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.elementMaximum) {
+        writer.double(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -242,6 +270,42 @@ export const TensorSpec: MessageFns<TensorSpec> = {
 
             message.maximum = reader.double();
             continue;
+          }
+          case 6: {
+            if (tag === 49) {
+              message.elementMinimum.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.elementMinimum.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag === 57) {
+              message.elementMaximum.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.elementMaximum.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
           }
         }
         if ((tag & 7) === 4 || tag === 0) {
