@@ -16,10 +16,13 @@ import {
   type SampleSupervisedRequest,
   type SampleSupervisedResponse,
   type StepWorldsRequest,
+  type StreamRolloutsRequest,
+  type StreamRolloutsResponse,
   type StepWorldsResponse,
 } from '@chameleon/proto';
 import { optionalFromWire, toWireDType } from '@chameleon/tensor';
-import { batchToWire, taskFromWire, unary, type HostedService } from '@chameleon/transport';
+import { batchToWire, serverStream, taskFromWire, unary, type HostedService } from '@chameleon/transport';
+import { Policies, streamRollouts } from './stream-rollouts';
 import { actionSpec, SequentialEnvironments, WorldSets, DEFAULT_WORLD_SET_OPTIONS, type WorldSetOptions } from './worlds';
 
 const f32 = DataType.DATA_TYPE_FLOAT32;
@@ -53,6 +56,7 @@ function describeEnvironment(name: string, version: string, description: string,
 export function environmentSimulatorService(registry: PluginRegistry, options: { worldSets?: WorldSetOptions } = {}): HostedService {
   const sequential = new SequentialEnvironments(registry);
   const worlds = new WorldSets(sequential, options.worldSets ?? DEFAULT_WORLD_SET_OPTIONS);
+  const policies = new Policies(registry);
   const sources = new Map<string, SupervisedSource>();
   const sourceFor = (name: string, config: unknown): SupervisedSource => {
     const key = `${name}\u0000${stableStringify(config ?? {})}`;
@@ -89,6 +93,7 @@ export function environmentSimulatorService(registry: PluginRegistry, options: {
       resetWorlds: unary<ResetWorldsRequest, ResetWorldsResponse>('EnvironmentSimulator.ResetWorlds', (req) => worlds.reset(req)),
       stepWorlds: unary<StepWorldsRequest, StepWorldsResponse>('EnvironmentSimulator.StepWorlds', (req) => worlds.step(req)),
       closeWorlds: unary<CloseWorldsRequest, CloseWorldsResponse>('EnvironmentSimulator.CloseWorlds', (req) => worlds.close(req)),
+      streamRollouts: serverStream<StreamRolloutsRequest, StreamRolloutsResponse>('EnvironmentSimulator.StreamRollouts', (req, out) => streamRollouts(req, out, sequential, policies)),
     },
     stop: () => worlds.closeAll(),
   };

@@ -89,7 +89,10 @@ export interface TrajectoryChunk {
   observations:
     | Tensor
     | undefined;
-  /** [S, ...action] float32: the action (after clipping to the action bounds). */
+  /**
+   * [S, ...action] float32: the action the policy sampled (the simulator clips it to the
+   * action bounds before applying it; log_probs are of this unclipped action).
+   */
   actions:
     | Tensor
     | undefined;
