@@ -1,42 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
-import { z } from 'zod';
-import type { Rng } from '@chameleon/core';
 import { createRegistry } from '@chameleon/builtins';
 import { NavigationFamily } from '@chameleon/envs';
-import type { PluginManifest } from '@chameleon/plugins';
 import type { StreamRolloutsRequest, StreamRolloutsResponse, TrajectoryChunk } from '@chameleon/proto';
 import { sampleTasks } from '@chameleon/tasks';
 import { fromWire, paramsToWire } from '@chameleon/tensor';
 import { Peers, fromServiceError, taskToWire, type RunningServer } from '@chameleon/transport';
 import { healthStatus, rejection, serveForTest } from '@chameleon/transport/src/testing';
-import type { ActingPolicy } from './rollouts';
+import { linearTestPolicy } from './testing';
 import { environmentSimulatorService } from './service';
-
-/** action = W obs + b + noise: enough to exercise the streaming machinery. */
-const linearPolicy: PluginManifest<'model', { noise: number }, ActingPolicy> = {
-  kind: 'model',
-  name: 'test-linear-policy',
-  version: '0.0.1',
-  description: 'test',
-  configSchema: z.object({ noise: z.number().default(0.05) }) as unknown as z.ZodType<{ noise: number }>,
-  create: ({ noise }) => ({
-    spec: [{ name: 'w', shape: [2, 2] }, { name: 'b', shape: [2] }],
-    observationSize: 2,
-    actionSize: 2,
-    act(params: readonly Float32Array[], obs: Float32Array, n: number, rng: Rng, deterministic?: boolean) {
-      const [w, b] = params;
-      const actions = new Float32Array(n * 2);
-      for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) actions[i * 2 + j] = w[j * 2] * obs[i * 2] + w[j * 2 + 1] * obs[i * 2 + 1] + b[j] + (deterministic ? 0 : noise * rng.normal());
-      return { actions, logProbs: new Float32Array(n).fill(-1) };
-    },
-  }),
-};
 
 let server: RunningServer;
 let peers: Peers;
 
 beforeAll(async () => {
-  const registry = createRegistry().register(linearPolicy);
+  const registry = createRegistry().register(linearTestPolicy);
   server = await serveForTest([environmentSimulatorService(registry)]);
   peers = new Peers({ taskSampler: '127.0.0.1:1', simulators: [server.address], learner: '127.0.0.1:1' });
 });

@@ -7,3 +7,4 @@ export * from './convert';
 export * from './peers';
 export * from './evaluation-json';
 export * from './adapters';
+export * from './rollouts';
