@@ -119,6 +119,7 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
     name: s.name,
     loss: s.losses.map((v, step) => ({ step, ...pick(meanCi95(v)) })),
     accuracy: classification ? s.accuracies.map((v, step) => ({ step, ...pick(meanCi95(v)) })) : [],
+    episodeReturn: [],
   }));
   const examples = req.numExamples > 0 ? await exampleTasks(req, tasks.slice(0, req.numExamples), scored, peers, model, inner) : [];
   return { results, numTasks: tasks.length, backend: (await peers.describeLearner()).backend, examples, seconds: (Date.now() - started) / 1000 };

@@ -19,7 +19,9 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Struct } from "../../google/protobuf/struct";
+import { PolicyAdaptation } from "./learner";
 import { LossKind, ModelSpec } from "./model";
+import { PolicySpec } from "./rl";
 import { Split, TaskSpec } from "./task";
 import { NamedTensor, Parameters, Tensor } from "./tensor";
 
@@ -93,6 +95,8 @@ export interface CandidateResult {
   loss: StepMetric[];
   /** Query accuracy per adaptation step (classification only). */
   accuracy: StepMetric[];
+  /** Mean undiscounted episode return per adaptation step (reinforcement learning). */
+  episodeReturn: StepMetric[];
 }
 
 /** An example task with predictions, for plots. */
@@ -132,6 +136,90 @@ export interface EvaluateResponse {
   /** Example tasks with predictions. */
   examples: ExampleTask[];
   /** Wall-clock seconds the evaluation took. */
+  seconds: number;
+}
+
+/** A policy to evaluate. */
+export interface PolicyCandidate {
+  /** Label in results, e.g. "maml", "pretrained", "random-init", "oracle". */
+  name: string;
+  /** Initial parameters. */
+  params:
+    | Parameters
+    | undefined;
+  /** The policy when it differs from the request's (e.g. the oracle sees more inputs). */
+  policy:
+    | PolicySpec
+    | undefined;
+  /** Environment configuration when it differs (e.g. the oracle's task-aware observations). */
+  environmentConfig:
+    | { [key: string]: any }
+    | undefined;
+  /** False to evaluate without adapting (only step 0 is reported). */
+  adapt: boolean;
+}
+
+/** Request for EvaluatePolicy. */
+export interface EvaluatePolicyRequest {
+  /** Task family of the held-out tasks. */
+  family: string;
+  /** Family configuration. */
+  familyConfig:
+    | { [key: string]: any }
+    | undefined;
+  /** Environment (named like the family unless set). */
+  environment: string;
+  /** Environment configuration. */
+  environmentConfig:
+    | { [key: string]: any }
+    | undefined;
+  /** The policy shared by candidates that do not override it. */
+  policy:
+    | PolicySpec
+    | undefined;
+  /** Candidates. */
+  candidates: PolicyCandidate[];
+  /** Held-out tasks, 1..10000. */
+  numTasks: number;
+  /** Episodes per task and adaptation step. */
+  episodesPerTask: number;
+  /** Steps per episode; 0 uses the environment's limit. */
+  horizon: number;
+  /** Largest number of adaptation steps; returns are reported for 0..max_steps. */
+  maxSteps: number;
+  /** The adaptation rule (policy-gradient steps). */
+  adaptation:
+    | PolicyAdaptation
+    | undefined;
+  /** Seed of the tasks and episodes. */
+  seed: number;
+  /** SPLIT_TEST (default) or SPLIT_VALIDATION. */
+  split: Split;
+  /** Tasks whose observation paths are returned (for plots, e.g. 2D navigation). */
+  numPaths: number;
+}
+
+/** Observation paths of one task, per candidate and adaptation step. */
+export interface PolicyPaths {
+  /** The task. */
+  task:
+    | TaskSpec
+    | undefined;
+  /** Paths named "<candidate>/step<k>": [E, H, ...observation] of the first episodes. */
+  paths: NamedTensor[];
+}
+
+/** Response of EvaluatePolicy. */
+export interface EvaluatePolicyResponse {
+  /** Per candidate, `episode_return` per adaptation step. */
+  results: CandidateResult[];
+  /** Number of tasks evaluated. */
+  numTasks: number;
+  /** Paths for plots. */
+  paths: PolicyPaths[];
+  /** Compute backend of the learner. */
+  backend: string;
+  /** Wall-clock seconds. */
   seconds: number;
 }
 
@@ -499,7 +587,7 @@ export const StepMetric: MessageFns<StepMetric> = {
 };
 
 function createBaseCandidateResult(): CandidateResult {
-  return { name: "", loss: [], accuracy: [] };
+  return { name: "", loss: [], accuracy: [], episodeReturn: [] };
 }
 
 export const CandidateResult: MessageFns<CandidateResult> = {
@@ -512,6 +600,9 @@ export const CandidateResult: MessageFns<CandidateResult> = {
     }
     for (const v of message.accuracy) {
       StepMetric.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.episodeReturn) {
+      StepMetric.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -551,6 +642,14 @@ export const CandidateResult: MessageFns<CandidateResult> = {
             }
 
             message.accuracy.push(StepMetric.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.episodeReturn.push(StepMetric.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -764,6 +863,447 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
   },
 };
 
+function createBasePolicyCandidate(): PolicyCandidate {
+  return { name: "", params: undefined, policy: undefined, environmentConfig: undefined, adapt: false };
+}
+
+export const PolicyCandidate: MessageFns<PolicyCandidate> = {
+  encode(message: PolicyCandidate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.params !== undefined) {
+      Parameters.encode(message.params, writer.uint32(18).fork()).join();
+    }
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(26).fork()).join();
+    }
+    if (message.environmentConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.environmentConfig), writer.uint32(34).fork()).join();
+    }
+    if (message.adapt !== false) {
+      writer.uint32(40).bool(message.adapt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyCandidate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyCandidate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params = Parameters.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.environmentConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.adapt = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseEvaluatePolicyRequest(): EvaluatePolicyRequest {
+  return {
+    family: "",
+    familyConfig: undefined,
+    environment: "",
+    environmentConfig: undefined,
+    policy: undefined,
+    candidates: [],
+    numTasks: 0,
+    episodesPerTask: 0,
+    horizon: 0,
+    maxSteps: 0,
+    adaptation: undefined,
+    seed: 0,
+    split: 0,
+    numPaths: 0,
+  };
+}
+
+export const EvaluatePolicyRequest: MessageFns<EvaluatePolicyRequest> = {
+  encode(message: EvaluatePolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.family !== "") {
+      writer.uint32(10).string(message.family);
+    }
+    if (message.familyConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.familyConfig), writer.uint32(18).fork()).join();
+    }
+    if (message.environment !== "") {
+      writer.uint32(26).string(message.environment);
+    }
+    if (message.environmentConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.environmentConfig), writer.uint32(34).fork()).join();
+    }
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.candidates) {
+      PolicyCandidate.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.numTasks !== 0) {
+      writer.uint32(56).uint32(message.numTasks);
+    }
+    if (message.episodesPerTask !== 0) {
+      writer.uint32(64).uint32(message.episodesPerTask);
+    }
+    if (message.horizon !== 0) {
+      writer.uint32(72).uint32(message.horizon);
+    }
+    if (message.maxSteps !== 0) {
+      writer.uint32(80).uint32(message.maxSteps);
+    }
+    if (message.adaptation !== undefined) {
+      PolicyAdaptation.encode(message.adaptation, writer.uint32(90).fork()).join();
+    }
+    if (message.seed !== 0) {
+      writer.uint32(96).uint32(message.seed);
+    }
+    if (message.split !== 0) {
+      writer.uint32(104).int32(message.split);
+    }
+    if (message.numPaths !== 0) {
+      writer.uint32(112).uint32(message.numPaths);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvaluatePolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluatePolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.familyConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.environmentConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.candidates.push(PolicyCandidate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.numTasks = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.episodesPerTask = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.horizon = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.maxSteps = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.adaptation = PolicyAdaptation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.split = reader.int32() as any;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.numPaths = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePolicyPaths(): PolicyPaths {
+  return { task: undefined, paths: [] };
+}
+
+export const PolicyPaths: MessageFns<PolicyPaths> = {
+  encode(message: PolicyPaths, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.task !== undefined) {
+      TaskSpec.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.paths) {
+      NamedTensor.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyPaths {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyPaths();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.task = TaskSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paths.push(NamedTensor.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseEvaluatePolicyResponse(): EvaluatePolicyResponse {
+  return { results: [], numTasks: 0, paths: [], backend: "", seconds: 0 };
+}
+
+export const EvaluatePolicyResponse: MessageFns<EvaluatePolicyResponse> = {
+  encode(message: EvaluatePolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      CandidateResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.numTasks !== 0) {
+      writer.uint32(16).uint32(message.numTasks);
+    }
+    for (const v of message.paths) {
+      PolicyPaths.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.backend !== "") {
+      writer.uint32(34).string(message.backend);
+    }
+    if (message.seconds !== 0) {
+      writer.uint32(41).double(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EvaluatePolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluatePolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(CandidateResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.numTasks = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.paths.push(PolicyPaths.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.seconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * Held-out evaluation: loss (and accuracy) after 0..k adaptation steps on new tasks,
  * for meta-learned parameters and baselines, with confidence intervals.
@@ -780,11 +1320,25 @@ export const EvaluatorServiceService = {
     responseSerialize: (value: EvaluateResponse): Buffer => Buffer.from(EvaluateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EvaluateResponse => EvaluateResponse.decode(value),
   },
+  /** Evaluates policies on held-out tasks: mean return after 0..k adaptation steps. */
+  evaluatePolicy: {
+    path: "/chameleon.v1.EvaluatorService/EvaluatePolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EvaluatePolicyRequest): Buffer =>
+      Buffer.from(EvaluatePolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EvaluatePolicyRequest => EvaluatePolicyRequest.decode(value),
+    responseSerialize: (value: EvaluatePolicyResponse): Buffer =>
+      Buffer.from(EvaluatePolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EvaluatePolicyResponse => EvaluatePolicyResponse.decode(value),
+  },
 } as const;
 
 export interface EvaluatorServiceServer extends UntypedServiceImplementation {
   /** Evaluates every candidate on the same held-out tasks and data. */
   evaluate: handleUnaryCall<EvaluateRequest, EvaluateResponse>;
+  /** Evaluates policies on held-out tasks: mean return after 0..k adaptation steps. */
+  evaluatePolicy: handleUnaryCall<EvaluatePolicyRequest, EvaluatePolicyResponse>;
 }
 
 export interface EvaluatorServiceClient extends Client {
@@ -803,6 +1357,22 @@ export interface EvaluatorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EvaluateResponse) => void,
+  ): ClientUnaryCall;
+  /** Evaluates policies on held-out tasks: mean return after 0..k adaptation steps. */
+  evaluatePolicy(
+    request: EvaluatePolicyRequest,
+    callback: (error: ServiceError | null, response: EvaluatePolicyResponse) => void,
+  ): ClientUnaryCall;
+  evaluatePolicy(
+    request: EvaluatePolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EvaluatePolicyResponse) => void,
+  ): ClientUnaryCall;
+  evaluatePolicy(
+    request: EvaluatePolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EvaluatePolicyResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -21,6 +21,7 @@ import {
 import { Struct } from "../../google/protobuf/struct";
 import { SupervisedBatch } from "./environment_simulator";
 import { InnerLoop, LossKind, ModelSpec } from "./model";
+import { PolicySpec, TrajectoryBatch } from "./rl";
 import { Parameters, Tensor } from "./tensor";
 
 /** Request for Adapt. */
@@ -175,6 +176,116 @@ export interface DescribeResponse {
   algorithms: string[];
   /** Model plugins available. */
   models: string[];
+}
+
+/** Request for Act. */
+export interface ActRequest {
+  /** The policy. */
+  policy:
+    | PolicySpec
+    | undefined;
+  /** Its parameters. */
+  params:
+    | Parameters
+    | undefined;
+  /** [N, ...observation] float32. */
+  observations:
+    | Tensor
+    | undefined;
+  /** Return the mean action instead of a sample. */
+  deterministic: boolean;
+  /** Seed of the sampling noise. */
+  seed: number;
+}
+
+/** Response of Act. */
+export interface ActResponse {
+  /** [N, ...action] float32. */
+  actions:
+    | Tensor
+    | undefined;
+  /** [N] float32 log-probabilities of the actions. */
+  logProbs: Tensor | undefined;
+}
+
+/** How a policy adapts to a task: vanilla policy-gradient steps (MAML's inner loop). */
+export interface PolicyAdaptation {
+  /** Number of policy-gradient steps. */
+  steps: number;
+  /** Step size alpha. */
+  learningRate: number;
+  /** Discount gamma (0 picks 0.99). */
+  discount: number;
+  /** GAE lambda (0 picks 1.0, i.e. Monte Carlo returns minus the baseline). */
+  gaeLambda: number;
+}
+
+/** Request for AdaptPolicy. */
+export interface AdaptPolicyRequest {
+  /** The policy. */
+  policy:
+    | PolicySpec
+    | undefined;
+  /** Shared parameters theta. */
+  params:
+    | Parameters
+    | undefined;
+  /** One batch of trajectories per task, collected with theta. */
+  trajectories: TrajectoryBatch[];
+  /** The inner loop. */
+  adaptation: PolicyAdaptation | undefined;
+}
+
+/** Response of AdaptPolicy. */
+export interface AdaptPolicyResponse {
+  /** Adapted parameters, one list per task. */
+  adapted: Parameters[];
+  /** Mean undiscounted episode return per task of the given trajectories. */
+  returns: number[];
+}
+
+/** Request for PolicyMetaStep. */
+export interface PolicyMetaStepRequest {
+  /** Meta-RL algorithm plugin, e.g. "maml-trpo". */
+  algorithm: string;
+  /** Its configuration (e.g. {"maxKl": 0.01, "firstOrder": false}). */
+  algorithmConfig:
+    | { [key: string]: any }
+    | undefined;
+  /** The policy. */
+  policy:
+    | PolicySpec
+    | undefined;
+  /** Current meta-parameters theta. */
+  params:
+    | Parameters
+    | undefined;
+  /** Per task: trajectories collected with theta (for the inner step). */
+  pre: TrajectoryBatch[];
+  /** Per task: trajectories collected with the adapted policy theta'_i. */
+  post: TrajectoryBatch[];
+  /** The inner loop (must match what produced `post`). */
+  adaptation: PolicyAdaptation | undefined;
+}
+
+/** Response of PolicyMetaStep. */
+export interface PolicyMetaStepResponse {
+  /** New meta-parameters (equal to the old ones when the step was rejected). */
+  params:
+    | Parameters
+    | undefined;
+  /** Outer surrogate objective before the step. */
+  surrogateBefore: number;
+  /** Outer surrogate objective after the step. */
+  surrogateAfter: number;
+  /** Mean KL between old and new adapted policies. */
+  kl: number;
+  /** Backtracking steps the line search took. */
+  lineSearchSteps: number;
+  /** Whether the step was accepted. */
+  accepted: boolean;
+  /** Compute backend. */
+  backend: string;
 }
 
 function createBaseAdaptRequest(): AdaptRequest {
@@ -879,6 +990,622 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
   },
 };
 
+function createBaseActRequest(): ActRequest {
+  return { policy: undefined, params: undefined, observations: undefined, deterministic: false, seed: 0 };
+}
+
+export const ActRequest: MessageFns<ActRequest> = {
+  encode(message: ActRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.params !== undefined) {
+      Parameters.encode(message.params, writer.uint32(18).fork()).join();
+    }
+    if (message.observations !== undefined) {
+      Tensor.encode(message.observations, writer.uint32(26).fork()).join();
+    }
+    if (message.deterministic !== false) {
+      writer.uint32(32).bool(message.deterministic);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(40).uint32(message.seed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params = Parameters.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.observations = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deterministic = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseActResponse(): ActResponse {
+  return { actions: undefined, logProbs: undefined };
+}
+
+export const ActResponse: MessageFns<ActResponse> = {
+  encode(message: ActResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actions !== undefined) {
+      Tensor.encode(message.actions, writer.uint32(10).fork()).join();
+    }
+    if (message.logProbs !== undefined) {
+      Tensor.encode(message.logProbs, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actions = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.logProbs = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePolicyAdaptation(): PolicyAdaptation {
+  return { steps: 0, learningRate: 0, discount: 0, gaeLambda: 0 };
+}
+
+export const PolicyAdaptation: MessageFns<PolicyAdaptation> = {
+  encode(message: PolicyAdaptation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.steps !== 0) {
+      writer.uint32(8).uint32(message.steps);
+    }
+    if (message.learningRate !== 0) {
+      writer.uint32(21).float(message.learningRate);
+    }
+    if (message.discount !== 0) {
+      writer.uint32(29).float(message.discount);
+    }
+    if (message.gaeLambda !== 0) {
+      writer.uint32(37).float(message.gaeLambda);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyAdaptation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyAdaptation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.steps = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 21) {
+              break;
+            }
+
+            message.learningRate = reader.float();
+            continue;
+          }
+          case 3: {
+            if (tag !== 29) {
+              break;
+            }
+
+            message.discount = reader.float();
+            continue;
+          }
+          case 4: {
+            if (tag !== 37) {
+              break;
+            }
+
+            message.gaeLambda = reader.float();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseAdaptPolicyRequest(): AdaptPolicyRequest {
+  return { policy: undefined, params: undefined, trajectories: [], adaptation: undefined };
+}
+
+export const AdaptPolicyRequest: MessageFns<AdaptPolicyRequest> = {
+  encode(message: AdaptPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.params !== undefined) {
+      Parameters.encode(message.params, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.trajectories) {
+      TrajectoryBatch.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.adaptation !== undefined) {
+      PolicyAdaptation.encode(message.adaptation, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdaptPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdaptPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params = Parameters.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.trajectories.push(TrajectoryBatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.adaptation = PolicyAdaptation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseAdaptPolicyResponse(): AdaptPolicyResponse {
+  return { adapted: [], returns: [] };
+}
+
+export const AdaptPolicyResponse: MessageFns<AdaptPolicyResponse> = {
+  encode(message: AdaptPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.adapted) {
+      Parameters.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.returns.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.returns) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdaptPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdaptPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.adapted.push(Parameters.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag === 17) {
+              message.returns.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.returns.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePolicyMetaStepRequest(): PolicyMetaStepRequest {
+  return {
+    algorithm: "",
+    algorithmConfig: undefined,
+    policy: undefined,
+    params: undefined,
+    pre: [],
+    post: [],
+    adaptation: undefined,
+  };
+}
+
+export const PolicyMetaStepRequest: MessageFns<PolicyMetaStepRequest> = {
+  encode(message: PolicyMetaStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.algorithm !== "") {
+      writer.uint32(10).string(message.algorithm);
+    }
+    if (message.algorithmConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.algorithmConfig), writer.uint32(18).fork()).join();
+    }
+    if (message.policy !== undefined) {
+      PolicySpec.encode(message.policy, writer.uint32(26).fork()).join();
+    }
+    if (message.params !== undefined) {
+      Parameters.encode(message.params, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.pre) {
+      TrajectoryBatch.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.post) {
+      TrajectoryBatch.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.adaptation !== undefined) {
+      PolicyAdaptation.encode(message.adaptation, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyMetaStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyMetaStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.algorithm = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.algorithmConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.policy = PolicySpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.params = Parameters.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pre.push(TrajectoryBatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.post.push(TrajectoryBatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.adaptation = PolicyAdaptation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePolicyMetaStepResponse(): PolicyMetaStepResponse {
+  return {
+    params: undefined,
+    surrogateBefore: 0,
+    surrogateAfter: 0,
+    kl: 0,
+    lineSearchSteps: 0,
+    accepted: false,
+    backend: "",
+  };
+}
+
+export const PolicyMetaStepResponse: MessageFns<PolicyMetaStepResponse> = {
+  encode(message: PolicyMetaStepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.params !== undefined) {
+      Parameters.encode(message.params, writer.uint32(10).fork()).join();
+    }
+    if (message.surrogateBefore !== 0) {
+      writer.uint32(17).double(message.surrogateBefore);
+    }
+    if (message.surrogateAfter !== 0) {
+      writer.uint32(25).double(message.surrogateAfter);
+    }
+    if (message.kl !== 0) {
+      writer.uint32(33).double(message.kl);
+    }
+    if (message.lineSearchSteps !== 0) {
+      writer.uint32(40).uint32(message.lineSearchSteps);
+    }
+    if (message.accepted !== false) {
+      writer.uint32(48).bool(message.accepted);
+    }
+    if (message.backend !== "") {
+      writer.uint32(58).string(message.backend);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyMetaStepResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyMetaStepResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.params = Parameters.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.surrogateBefore = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.surrogateAfter = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.kl = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lineSearchSteps = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.accepted = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * The inner loop, and the gradient work of the outer loop. Stateless: every request
  * carries the model spec and parameters, so any replica can answer any request and
@@ -927,6 +1654,41 @@ export const LearnerServiceService = {
     responseSerialize: (value: DescribeResponse): Buffer => Buffer.from(DescribeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribeResponse => DescribeResponse.decode(value),
   },
+  /**
+   * Batched policy inference: the remote Act path for large or GPU policies (by default
+   * policies act next to the simulator).
+   */
+  act: {
+    path: "/chameleon.v1.LearnerService/Act" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ActRequest): Buffer => Buffer.from(ActRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ActRequest => ActRequest.decode(value),
+    responseSerialize: (value: ActResponse): Buffer => Buffer.from(ActResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ActResponse => ActResponse.decode(value),
+  },
+  /** Adapts a policy to each task with policy-gradient steps on that task's trajectories. */
+  adaptPolicy: {
+    path: "/chameleon.v1.LearnerService/AdaptPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdaptPolicyRequest): Buffer => Buffer.from(AdaptPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdaptPolicyRequest => AdaptPolicyRequest.decode(value),
+    responseSerialize: (value: AdaptPolicyResponse): Buffer => Buffer.from(AdaptPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdaptPolicyResponse => AdaptPolicyResponse.decode(value),
+  },
+  /** One meta-update of a policy (e.g. MAML-TRPO) from pre- and post-adaptation trajectories. */
+  policyMetaStep: {
+    path: "/chameleon.v1.LearnerService/PolicyMetaStep" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PolicyMetaStepRequest): Buffer =>
+      Buffer.from(PolicyMetaStepRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PolicyMetaStepRequest => PolicyMetaStepRequest.decode(value),
+    responseSerialize: (value: PolicyMetaStepResponse): Buffer =>
+      Buffer.from(PolicyMetaStepResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PolicyMetaStepResponse => PolicyMetaStepResponse.decode(value),
+  },
 } as const;
 
 export interface LearnerServiceServer extends UntypedServiceImplementation {
@@ -938,6 +1700,15 @@ export interface LearnerServiceServer extends UntypedServiceImplementation {
   predict: handleUnaryCall<PredictRequest, PredictResponse>;
   /** Lists the algorithms and models this learner can run, and its compute backend. */
   describe: handleUnaryCall<DescribeRequest, DescribeResponse>;
+  /**
+   * Batched policy inference: the remote Act path for large or GPU policies (by default
+   * policies act next to the simulator).
+   */
+  act: handleUnaryCall<ActRequest, ActResponse>;
+  /** Adapts a policy to each task with policy-gradient steps on that task's trajectories. */
+  adaptPolicy: handleUnaryCall<AdaptPolicyRequest, AdaptPolicyResponse>;
+  /** One meta-update of a policy (e.g. MAML-TRPO) from pre- and post-adaptation trajectories. */
+  policyMetaStep: handleUnaryCall<PolicyMetaStepRequest, PolicyMetaStepResponse>;
 }
 
 export interface LearnerServiceClient extends Client {
@@ -1004,6 +1775,54 @@ export interface LearnerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Batched policy inference: the remote Act path for large or GPU policies (by default
+   * policies act next to the simulator).
+   */
+  act(request: ActRequest, callback: (error: ServiceError | null, response: ActResponse) => void): ClientUnaryCall;
+  act(
+    request: ActRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ActResponse) => void,
+  ): ClientUnaryCall;
+  act(
+    request: ActRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ActResponse) => void,
+  ): ClientUnaryCall;
+  /** Adapts a policy to each task with policy-gradient steps on that task's trajectories. */
+  adaptPolicy(
+    request: AdaptPolicyRequest,
+    callback: (error: ServiceError | null, response: AdaptPolicyResponse) => void,
+  ): ClientUnaryCall;
+  adaptPolicy(
+    request: AdaptPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AdaptPolicyResponse) => void,
+  ): ClientUnaryCall;
+  adaptPolicy(
+    request: AdaptPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AdaptPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** One meta-update of a policy (e.g. MAML-TRPO) from pre- and post-adaptation trajectories. */
+  policyMetaStep(
+    request: PolicyMetaStepRequest,
+    callback: (error: ServiceError | null, response: PolicyMetaStepResponse) => void,
+  ): ClientUnaryCall;
+  policyMetaStep(
+    request: PolicyMetaStepRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PolicyMetaStepResponse) => void,
+  ): ClientUnaryCall;
+  policyMetaStep(
+    request: PolicyMetaStepRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PolicyMetaStepResponse) => void,
   ): ClientUnaryCall;
 }
 
