@@ -76,6 +76,7 @@ export async function streamRollouts(req: StreamRolloutsRequest, out: StreamWrit
     deterministic: req.deterministic,
   };
   validatePlan(plan, policy);
+  await env.ready?.();
   await runRollouts(
     plan,
     policy,

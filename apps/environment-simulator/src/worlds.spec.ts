@@ -1,6 +1,6 @@
 import { createRegistry } from '@chameleon/builtins';
-import { describeEnvironmentContract, NavigationFamily } from '@chameleon/envs';
-import { SinusoidFamily, sampleTasks } from '@chameleon/tasks';
+import { describeEnvironmentContract, isSequential, NavigationFamily } from '@chameleon/envs';
+import { SinusoidFamily, sampleTasks, type TaskFamily } from '@chameleon/tasks';
 import { toWire } from '@chameleon/tensor';
 import { Peers, remoteWorlds, taskToWire, unaryCall, type RunningServer } from '@chameleon/transport';
 import { healthStatus, rejection, serveForTest } from '@chameleon/transport/src/testing';
@@ -21,7 +21,17 @@ afterAll(async () => {
 const nav = (n: number) => sampleTasks(new NavigationFamily(), { split: 'train', seed: 1, start: 0, count: n });
 const sinusoid = sampleTasks(new SinusoidFamily(), { split: 'train', seed: 1, start: 0, count: 1 })[0];
 
-describeEnvironmentContract('2d-navigation via gRPC worlds', () => remoteWorlds(peers, '2d-navigation'), nav, sinusoid);
+// Every sequential built-in passes the same contract through gRPC as in process.
+const registry = createRegistry();
+const sequential = registry.list('environment').filter((m) => isSequential(m.create(m.configSchema.parse({}))));
+it('covers every sequential built-in environment', () => {
+  expect(sequential.map((m) => m.name)).toEqual(['2d-navigation', 'ant-dir', 'ant-goal', 'halfcheetah-dir', 'halfcheetah-vel']);
+});
+for (const m of sequential) {
+  const family = registry.create<TaskFamily>('task-family', m.name, {});
+  const tasks = (n: number) => sampleTasks(family, { split: 'train', seed: 1, start: 0, count: n });
+  describeEnvironmentContract(`${m.name} via gRPC worlds`, () => remoteWorlds(peers, m.name), tasks, sinusoid);
+}
 
 describe('world sets over gRPC', () => {
   const sim = () => peers.simulators[0];

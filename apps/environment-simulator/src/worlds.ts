@@ -100,8 +100,9 @@ export class WorldSets {
     return this.sets.size;
   }
 
-  create(req: CreateWorldsRequest): CreateWorldsResponse {
+  async create(req: CreateWorldsRequest): Promise<CreateWorldsResponse> {
     const env = this.environments.get(req.environment, req.config);
+    await env.ready?.();
     check(req.tasks.length > 0, 'tasks', 'give one task, or one per world');
     const tasks = req.tasks.map((t, i) => taskFromWire(t, `tasks[${i}]`));
     this.sweep();

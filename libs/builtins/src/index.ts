@@ -1,11 +1,11 @@
-import { navigationEnvPlugin, navigationFamilyPlugin, sinusoidSourcePlugin } from '@chameleon/envs';
+import { mujocoPlugins, navigationEnvPlugin, navigationFamilyPlugin, sinusoidSourcePlugin } from '@chameleon/envs';
 import { builtinAlgorithms } from '@chameleon/meta';
 import { mlpPlugin } from '@chameleon/nn';
 import { loadPluginModule, PluginRegistry } from '@chameleon/plugins';
 import { sinusoidFamilyPlugin } from '@chameleon/tasks';
 
 /** Every built-in plugin, registered exactly like an external one. */
-export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, mlpPlugin, ...builtinAlgorithms];
+export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, mlpPlugin, ...builtinAlgorithms];
 
 /**
  * A registry with the built-ins and the given external plugin modules.

@@ -7,3 +7,4 @@ export * from './rl/vector-env';
 export * from './rl/worlds';
 export { describeEnvironmentContract } from './rl/contract';
 export * from './navigation/navigation';
+export * from './mujoco';

@@ -51,6 +51,8 @@ export interface SequentialEnvironment {
   /** The task family whose tasks this environment plays. */
   readonly family: string;
   createWorld(): World;
+  /** Loads what createWorld needs (e.g. the MuJoCo wasm module); idempotent. */
+  ready?(): Promise<void>;
   /** Throws INVALID_ARGUMENT naming `field` when a task's params are unusable (checked up front). */
   validateTask?(task: Task, field: string): void;
 }
