@@ -23,6 +23,7 @@ const request = (episodes: number, horizon = 100): StreamRolloutsRequest => ({
   chunkSteps: 128,
   deterministic: false,
   parallelWorlds: 16,
+  observeTask: false,
 });
 
 describe('collectRollouts across simulator replicas', () => {

@@ -36,6 +36,7 @@ const request = (over: Partial<StreamRolloutsRequest> = {}): StreamRolloutsReque
   chunkSteps: 64,
   deterministic: false,
   parallelWorlds: 5,
+  observeTask: false,
   ...over,
 });
 
@@ -144,5 +145,13 @@ describe('StreamRollouts over gRPC', () => {
     });
     expect(received).toBeGreaterThanOrEqual(3);
     expect(received).toBeLessThan(100);
+  });
+});
+
+describe('StreamRollouts with observe_task (the oracle)', () => {
+  it('appends the task parameters to every observation', async () => {
+    const chunks = await stream(request({ observeTask: true, episodes: [{ task: 1, episode: 0 }], policyParams: [paramsToWire(['w', 'b'], [[2, 4], [2]], [new Float32Array(8), Float32Array.from([0.01, 0])])], policy: { architecture: 'test-linear-policy', config: { observationSize: 4 } } })).catch((e) => e);
+    // The linear test policy only takes 2-D observations: the size check must say so.
+    expect(chunks).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/policy.config.observationSize: must be 4/) });
   });
 });

@@ -1,4 +1,5 @@
 import { check, invalidArgument, stableStringify } from '@chameleon/core';
+import { TaskObservingEnvironment, taskFeatures } from '@chameleon/envs';
 import type { PluginRegistry } from '@chameleon/plugins';
 import type { StreamRolloutsRequest, StreamRolloutsResponse, TrajectoryChunk } from '@chameleon/proto';
 import { paramsFromWire, toWire } from '@chameleon/tensor';
@@ -46,7 +47,9 @@ export class Policies {
 
 /** StreamRollouts: validate everything, then stream chunks as episodes progress. */
 export async function streamRollouts(req: StreamRolloutsRequest, out: StreamWriter<StreamRolloutsResponse>, environments: SequentialEnvironments, policies: Policies): Promise<void> {
-  const env = environments.get(req.environment, req.environmentConfig);
+  const base = environments.get(req.environment, req.environmentConfig);
+  check(req.tasks.length > 0, 'tasks', 'at least one task is required');
+  const env = req.observeTask ? new TaskObservingEnvironment(base, taskFeatures(taskFromWire(req.tasks[0], 'tasks[0]')).length) : base;
   const policy = policies.get(req.policy?.architecture ?? '', req.policy?.config);
   const tasks = req.tasks.map((t, i) => taskFromWire(t, `tasks[${i}]`));
   tasks.forEach((t, i) => {

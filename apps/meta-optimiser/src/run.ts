@@ -232,6 +232,8 @@ export class Run {
         phaseSeconds: out.phaseSeconds,
         traceId: out.traceId ?? '',
         elapsedSeconds: (Date.now() - this.startedAt.getTime()) / 1000,
+        preAdaptationReturn: 0,
+        postAdaptationReturn: 0,
       };
       this.record({ type: 'progress', phase, iteration: trainee.iteration, total, metaLoss: out.metaLoss, preAdaptationLoss: out.preAdaptationLoss, itPerSec, phaseSeconds: out.phaseSeconds, traceId: out.traceId, elapsed: progress.elapsedSeconds });
       metrics().recordIteration({ metaLoss: out.metaLoss, iterationsPerSecond: itPerSec, phaseSeconds: out.phaseSeconds, attributes: { [ATTR.RUN_ID]: this.id, [ATTR.PHASE]: phase } });
@@ -366,6 +368,7 @@ export class Run {
       model: this.modelSpec,
       backend: this.backend,
       createdUnixMs: Date.now(),
+      trainees: [],
     };
     saveCheckpoint(this.checkpointPath, checkpoint);
     const iteration = this.phase === 'baseline' ? this.baseline.iteration : this.theta.iteration;

@@ -5,6 +5,7 @@ export { describeSupervisedSourceContract } from './supervised/contract';
 export * from './rl/environment';
 export * from './rl/vector-env';
 export * from './rl/worlds';
+export * from './rl/task-observing';
 export { describeEnvironmentContract } from './rl/contract';
 export * from './navigation/navigation';
 export * from './mujoco';

@@ -53,6 +53,24 @@ export interface Checkpoint {
   backend: string;
   /** Unix time in milliseconds when written. */
   createdUnixMs: number;
+  /** Further trained parameter sets (e.g. the RL oracle), by name. */
+  trainees: TraineeState[];
+}
+
+/** A named parameter set with its optimiser and progress. */
+export interface TraineeState {
+  /** Name, e.g. "oracle". */
+  name: string;
+  /** Parameters. */
+  params:
+    | Parameters
+    | undefined;
+  /** Optimiser state (empty for TRPO). */
+  optimiser:
+    | OptimiserState
+    | undefined;
+  /** Completed iterations. */
+  iteration: number;
 }
 
 /** State of a first-order optimiser. */
@@ -80,6 +98,7 @@ function createBaseCheckpoint(): Checkpoint {
     model: undefined,
     backend: "",
     createdUnixMs: 0,
+    trainees: [],
   };
 }
 
@@ -123,6 +142,9 @@ export const Checkpoint: MessageFns<Checkpoint> = {
     }
     if (message.createdUnixMs !== 0) {
       writer.uint32(104).int64(message.createdUnixMs);
+    }
+    for (const v of message.trainees) {
+      TraineeState.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -242,6 +264,93 @@ export const Checkpoint: MessageFns<Checkpoint> = {
             }
 
             message.createdUnixMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.trainees.push(TraineeState.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTraineeState(): TraineeState {
+  return { name: "", params: undefined, optimiser: undefined, iteration: 0 };
+}
+
+export const TraineeState: MessageFns<TraineeState> = {
+  encode(message: TraineeState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.params !== undefined) {
+      Parameters.encode(message.params, writer.uint32(18).fork()).join();
+    }
+    if (message.optimiser !== undefined) {
+      OptimiserState.encode(message.optimiser, writer.uint32(26).fork()).join();
+    }
+    if (message.iteration !== 0) {
+      writer.uint32(32).uint64(message.iteration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TraineeState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTraineeState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params = Parameters.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.optimiser = OptimiserState.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.iteration = longToNumber(reader.uint64());
             continue;
           }
         }

@@ -210,6 +210,11 @@ export interface StreamRolloutsRequest {
   deterministic: boolean;
   /** Worlds stepped together in the simulator (0 picks min(episodes, 64)). */
   parallelWorlds: number;
+  /**
+   * Append the task's numeric parameters to every observation (the "oracle" that sees the
+   * task). The policy's observation size must include them.
+   */
+  observeTask: boolean;
 }
 
 /** One message of the StreamRollouts stream. */
@@ -1149,6 +1154,7 @@ function createBaseStreamRolloutsRequest(): StreamRolloutsRequest {
     chunkSteps: 0,
     deterministic: false,
     parallelWorlds: 0,
+    observeTask: false,
   };
 }
 
@@ -1186,6 +1192,9 @@ export const StreamRolloutsRequest: MessageFns<StreamRolloutsRequest> = {
     }
     if (message.parallelWorlds !== 0) {
       writer.uint32(88).uint32(message.parallelWorlds);
+    }
+    if (message.observeTask !== false) {
+      writer.uint32(96).bool(message.observeTask);
     }
     return writer;
   },
@@ -1289,6 +1298,14 @@ export const StreamRolloutsRequest: MessageFns<StreamRolloutsRequest> = {
             }
 
             message.parallelWorlds = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.observeTask = reader.bool();
             continue;
           }
         }

@@ -233,7 +233,14 @@ export interface AdaptPolicyRequest {
   /** One batch of trajectories per task, collected with theta. */
   trajectories: TrajectoryBatch[];
   /** The inner loop. */
-  adaptation: PolicyAdaptation | undefined;
+  adaptation:
+    | PolicyAdaptation
+    | undefined;
+  /**
+   * Per-task starting parameters (one list per task); when set, `params` is ignored.
+   * Multi-step adaptation resamples trajectories after every step and continues from here.
+   */
+  taskParams: Parameters[];
 }
 
 /** Response of AdaptPolicy. */
@@ -1217,7 +1224,7 @@ export const PolicyAdaptation: MessageFns<PolicyAdaptation> = {
 };
 
 function createBaseAdaptPolicyRequest(): AdaptPolicyRequest {
-  return { policy: undefined, params: undefined, trajectories: [], adaptation: undefined };
+  return { policy: undefined, params: undefined, trajectories: [], adaptation: undefined, taskParams: [] };
 }
 
 export const AdaptPolicyRequest: MessageFns<AdaptPolicyRequest> = {
@@ -1233,6 +1240,9 @@ export const AdaptPolicyRequest: MessageFns<AdaptPolicyRequest> = {
     }
     if (message.adaptation !== undefined) {
       PolicyAdaptation.encode(message.adaptation, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.taskParams) {
+      Parameters.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1280,6 +1290,14 @@ export const AdaptPolicyRequest: MessageFns<AdaptPolicyRequest> = {
             }
 
             message.adaptation = PolicyAdaptation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.taskParams.push(Parameters.decode(reader, reader.uint32()));
             continue;
           }
         }

@@ -152,6 +152,10 @@ export interface Progress {
   traceId: string;
   /** Wall-clock seconds since the run started. */
   elapsedSeconds: number;
+  /** Reinforcement learning: mean episode return of the pre-adaptation rollouts. */
+  preAdaptationReturn: number;
+  /** Reinforcement learning: mean episode return after adaptation. */
+  postAdaptationReturn: number;
 }
 
 export interface Progress_PhaseSecondsEntry {
@@ -817,6 +821,8 @@ function createBaseProgress(): Progress {
     phaseSeconds: {},
     traceId: "",
     elapsedSeconds: 0,
+    preAdaptationReturn: 0,
+    postAdaptationReturn: 0,
   };
 }
 
@@ -848,6 +854,12 @@ export const Progress: MessageFns<Progress> = {
     }
     if (message.elapsedSeconds !== 0) {
       writer.uint32(73).double(message.elapsedSeconds);
+    }
+    if (message.preAdaptationReturn !== 0) {
+      writer.uint32(81).double(message.preAdaptationReturn);
+    }
+    if (message.postAdaptationReturn !== 0) {
+      writer.uint32(89).double(message.postAdaptationReturn);
     }
     return writer;
   },
@@ -938,6 +950,22 @@ export const Progress: MessageFns<Progress> = {
             }
 
             message.elapsedSeconds = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.preAdaptationReturn = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.postAdaptationReturn = reader.double();
             continue;
           }
         }
