@@ -1,3 +1,4 @@
 export { MetaOptimiser, type MetaOptimiserOptions } from './service';
-export { Run, dataSeed } from './run';
+export { RunBase, dataSeed } from './run-base';
+export { SupervisedRun } from './supervised-run';
 export { loadCheckpoint, saveCheckpoint, writeAtomic } from './checkpoint';

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { alreadyExists, check, failedPrecondition, notFound, stableStringify } from '@chameleon/core';
-import { parseRunConfig, type RunConfig } from '@chameleon/config';
+import { alreadyExists, check, failedPrecondition, invalidArgument, notFound, stableStringify } from '@chameleon/core';
+import { isRlConfig, parseAnyRunConfig, type AnyRunConfig, type RlRunConfig, type RunConfig } from '@chameleon/config';
+import { taskFeatures } from '@chameleon/envs';
+import { sampleTasks, type TaskFamily } from '@chameleon/tasks';
 import type { MetaAlgorithm } from '@chameleon/meta';
 import type { FunctionalModel } from '@chameleon/nn';
 import { loadPluginModule, type PluginRegistry } from '@chameleon/plugins';
@@ -20,7 +22,9 @@ import {
 } from '@chameleon/proto';
 import { serverStream, unary, type HostedService, type Peers } from '@chameleon/transport';
 import { loadCheckpoint } from './checkpoint';
-import { Run } from './run';
+import type { RunBase } from './run-base';
+import { SupervisedRun } from './supervised-run';
+import { RlRun, type PolicyShape } from './rl-run';
 
 export interface MetaOptimiserOptions {
   readonly peers: Peers;
@@ -33,30 +37,29 @@ export interface MetaOptimiserOptions {
 /** Parts of a config that may change on resume; everything else must match the checkpoint. */
 const RESUMABLE = ['meta', 'checkpoint', 'validation', 'evaluation', 'baseline'] as const;
 
-function checkResumable(saved: RunConfig, requested: RunConfig): RunConfig {
-  for (const key of Object.keys(saved) as Array<keyof RunConfig>) {
-    if ((RESUMABLE as readonly string[]).includes(key)) continue;
+function checkResumable<C extends AnyRunConfig>(saved: C, requested: C): C {
+  for (const key of Object.keys(saved) as Array<keyof C>) {
+    if ((RESUMABLE as readonly string[]).includes(String(key))) continue;
     if (stableStringify(saved[key]) !== stableStringify(requested[key])) {
-      throw failedPrecondition(`config.${key} differs from the checkpoint's; only ${RESUMABLE.join(', ')} may change when resuming`);
+      throw failedPrecondition(`config.${String(key)} differs from the checkpoint's; only ${RESUMABLE.join(', ')} may change when resuming`);
     }
   }
-  const keepMeta = { ...requested.meta, batchSize: saved.meta.batchSize, optimiser: saved.meta.optimiser };
+  const keepMeta = { ...saved.meta, iterations: requested.meta.iterations };
   if (stableStringify(keepMeta) !== stableStringify(requested.meta)) {
-    throw failedPrecondition('config.meta.batchSize and config.meta.optimiser must match the checkpoint when resuming; only meta.iterations may change');
+    throw failedPrecondition('config.meta must match the checkpoint when resuming, except meta.iterations');
   }
   return requested;
 }
 
 /** Runs, by id, and the gRPC face of the outer loop. */
 export class MetaOptimiser {
-  private readonly runs = new Map<string, Run>();
+  private readonly runs = new Map<string, RunBase>();
 
   constructor(private readonly options: MetaOptimiserOptions) {}
 
-  /** Validates everything a run needs before accepting it, so bad configs fail at StartRun. */
-  private build(config: RunConfig): { model: FunctionalModel; algorithm: MetaAlgorithm } {
+  /** Validates everything a supervised run needs before accepting it, so bad configs fail at StartRun. */
+  private buildSupervised(config: RunConfig): { model: FunctionalModel; algorithm: MetaAlgorithm } {
     const reg = this.options.registry;
-    for (const p of config.plugins) loadPluginModule(reg, p);
     reg.parseConfig('task-family', config.task.family, config.task.config, 'config.task.config');
     reg.parseConfig('environment', config.task.family, config.environment.config, 'config.environment.config');
     const model = reg.create<FunctionalModel>('model', config.model.architecture, config.model.config, 'config.model.config');
@@ -64,7 +67,35 @@ export class MetaOptimiser {
     return { model, algorithm };
   }
 
-  start(req: StartRunRequest): Run {
+  /** An RL run needs the environment's shapes (from the simulator) and the policies built from them. */
+  private async buildRl(config: RlRunConfig) {
+    const reg = this.options.registry;
+    const familyPlugin = reg.create<TaskFamily>('task-family', config.task.family, config.task.config, 'config.task.config');
+    const environment = config.environment.name ?? config.task.family;
+    const listed = (await this.options.peers.listEnvironments()).environments.find((e) => e.name === environment);
+    if (!listed) throw notFound(`the simulator has no environment "${environment}"`, 'config.environment.name');
+    if (listed.supervised) throw invalidArgument('config.environment.name', `"${environment}" is a supervised data source; RL runs need a sequential environment`);
+    const size = (shape: number[] | undefined) => (shape ?? []).reduce((a, b) => a * b, 1);
+    const obsSize = size(listed.observationSpec?.shape);
+    const actSize = size(listed.actionSpec?.shape);
+    const policyFor = (observationSize: number): { policy: PolicyShape; spec: { architecture: string; config: Record<string, unknown> } } => {
+      const cfg = { ...config.policy.config, observationSize, actionSize: actSize };
+      const policy = reg.create<PolicyShape>('model', config.policy.architecture, cfg, 'config.policy.config');
+      if (typeof policy.init !== 'function' || !Array.isArray(policy.spec)) throw invalidArgument('config.policy.architecture', `"${config.policy.architecture}" is not a policy`);
+      return { policy, spec: { architecture: config.policy.architecture, config: cfg } };
+    };
+    const main = policyFor(obsSize);
+    let oracle: { policy: PolicyShape; spec: { architecture: string; config: Record<string, unknown> } } | undefined;
+    if (config.baseline.oracleIterations > 0) {
+      const features = taskFeatures(sampleTasks(familyPlugin, { split: 'train', seed: config.seed, start: 0, count: 1 })[0]).length;
+      oracle = policyFor(obsSize + features);
+    }
+    const horizon = config.meta.horizon || listed.maxEpisodeSteps;
+    if (!horizon) throw invalidArgument('config.meta.horizon', `"${environment}" declares no episode limit; set meta.horizon`);
+    return { environment, policy: main.policy, policySpec: main.spec, oracle, obsSize, actSize, horizon };
+  }
+
+  async start(req: StartRunRequest): Promise<RunBase> {
     const existing = req.runId ? this.runs.get(req.runId) : undefined;
     if (existing) {
       if (!existing.ended) return existing;
@@ -72,30 +103,33 @@ export class MetaOptimiser {
     }
     if (req.runId) check(/^[A-Za-z0-9._-]{1,128}$/.test(req.runId), 'run_id', 'letters, digits, ".", "_" and "-" only, at most 128');
     const resume = req.resumeFrom ? loadCheckpoint(req.resumeFrom) : undefined;
-    let config: RunConfig;
+    let config: AnyRunConfig;
     if (resume) {
-      const saved = parseRunConfig(resume.config, 'checkpoint.config');
-      config = req.config && Object.keys(req.config).length ? checkResumable(saved, parseRunConfig(req.config, 'config')) : saved;
+      const saved = parseAnyRunConfig(resume.config, 'checkpoint.config');
+      config = req.config && Object.keys(req.config).length ? checkResumable(saved, parseAnyRunConfig(req.config, 'config')) : saved;
     } else {
       check(req.config && Object.keys(req.config).length > 0, 'config', 'is required (the run configuration object)');
-      config = parseRunConfig(req.config, 'config');
+      config = parseAnyRunConfig(req.config, 'config');
     }
-    const { model, algorithm } = this.build(config);
+    for (const p of config.plugins) loadPluginModule(this.options.registry, p);
     const id = req.runId || resume?.runId || `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
     const outDir = resolve(req.outputDir || join(this.options.runsDir, id));
-    const run = new Run({ id, config, outDir, model, algorithm, peers: this.options.peers, log: this.options.log ?? (() => undefined), resume });
+    const base = { id, outDir, peers: this.options.peers, log: this.options.log ?? (() => undefined), resume };
+    const run: RunBase = isRlConfig(config)
+      ? new RlRun({ ...base, config, ...(await this.buildRl(config)) })
+      : new SupervisedRun({ ...base, config, ...this.buildSupervised(config) });
     this.runs.set(id, run);
     void run.start();
     return run;
   }
 
-  get(id: string): Run {
+  get(id: string): RunBase {
     const run = this.runs.get(id);
     if (!run) throw notFound(`no run "${id}"; ListRuns shows the known runs`, 'run_id');
     return run;
   }
 
-  list(): Run[] {
+  list(): RunBase[] {
     return [...this.runs.values()].reverse();
   }
 
@@ -109,7 +143,7 @@ export class MetaOptimiser {
       name: 'chameleon.v1.MetaOptimiserService',
       definition: MetaOptimiserServiceService,
       implementation: {
-        startRun: unary<StartRunRequest, StartRunResponse>('MetaOptimiser.StartRun', (req) => ({ run: this.start(req).status() })),
+        startRun: unary<StartRunRequest, StartRunResponse>('MetaOptimiser.StartRun', async (req) => ({ run: (await this.start(req)).status() })),
         getRun: unary<GetRunRequest, GetRunResponse>('MetaOptimiser.GetRun', (req) => ({ run: this.get(req.runId).status() })),
         listRuns: unary<ListRunsRequest, ListRunsResponse>('MetaOptimiser.ListRuns', () => ({ runs: this.list().map((r) => r.status()) })),
         stopRun: unary<StopRunRequest, StopRunResponse>('MetaOptimiser.StopRun', async (req) => ({ run: await this.get(req.runId).stop() })),

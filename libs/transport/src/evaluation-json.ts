@@ -1,4 +1,4 @@
-import type { EvaluateResponse } from '@chameleon/proto';
+import type { EvaluatePolicyResponse, EvaluateResponse } from '@chameleon/proto';
 import { fromWire } from '@chameleon/tensor';
 
 /** The evaluation as plain JSON (eval.json of a run folder, `chameleon eval --json`). */
@@ -43,5 +43,45 @@ export function evaluationToJson(res: EvaluateResponse, protocol: { shots: numbe
       grid: { x: flat(e.gridInputs), y: flat(e.gridTargets) },
       predictions: Object.fromEntries(e.predictions.map((p) => [p.name, flat(p.tensor)])),
     })),
+  };
+}
+
+/** A policy evaluation as plain JSON (eval.json of an RL run). */
+export interface PolicyEvaluationJson {
+  kind: 'rl';
+  backend: string;
+  numTasks: number;
+  episodesPerTask: number;
+  horizon: number;
+  maxSteps: number;
+  learningRate: number;
+  seconds: number;
+  results: Array<{ name: string; episodeReturn: StepJson[] }>;
+  /** Per task: observation paths per candidate and step, "<name>/step<k>" -> [episode][t][dim]. */
+  paths: Array<{ taskId: string; params: Record<string, unknown>; paths: Record<string, number[][][]> }>;
+}
+
+function nest(t: Parameters<typeof fromWire>[0]): number[][][] {
+  const h = fromWire(t, 'path');
+  const [E, H, D] = [h.shape[0], h.shape[1], h.shape.slice(2).reduce((a, b) => a * b, 1)];
+  const d = h.data as Float32Array;
+  return Array.from({ length: E }, (_, e) => Array.from({ length: H }, (_x, s) => Array.from(d.subarray((e * H + s) * D, (e * H + s + 1) * D))));
+}
+
+export function policyEvaluationToJson(
+  res: EvaluatePolicyResponse,
+  req: { episodesPerTask: number; horizon: number; maxSteps: number; adaptation?: { learningRate: number } },
+): PolicyEvaluationJson {
+  return {
+    kind: 'rl',
+    backend: res.backend,
+    numTasks: res.numTasks,
+    episodesPerTask: req.episodesPerTask,
+    horizon: req.horizon,
+    maxSteps: req.maxSteps,
+    learningRate: req.adaptation?.learningRate ?? 0,
+    seconds: res.seconds,
+    results: res.results.map((r) => ({ name: r.name, episodeReturn: r.episodeReturn.map((s) => ({ ...s })) })),
+    paths: res.paths.map((p) => ({ taskId: p.task?.id ?? '', params: (p.task?.params ?? {}) as Record<string, unknown>, paths: Object.fromEntries(p.paths.map((x) => [x.name, nest(x.tensor)])) })),
   };
 }

@@ -5,20 +5,28 @@ import {
   EvaluatorServiceClient,
   LearnerServiceClient,
   TaskSamplerServiceClient,
+  type AdaptPolicyRequest,
+  type AdaptPolicyResponse,
   type AdaptRequest,
   type AdaptResponse,
   type DescribeResponse,
+  type EvaluatePolicyRequest,
+  type EvaluatePolicyResponse,
   type EvaluateRequest,
   type EvaluateResponse,
   type ListEnvironmentsResponse,
   type MetaGradientRequest,
   type MetaGradientResponse,
+  type PolicyMetaStepRequest,
+  type PolicyMetaStepResponse,
+  type StreamRolloutsRequest,
   type SampleSupervisedRequest,
   type SampleTasksRequest,
   type SupervisedBatch,
   type TaskSpec,
 } from '@chameleon/proto';
 import { connect, unaryCall, type CallOptions } from './client';
+import { collectRollouts } from './rollouts';
 
 /** Addresses of the services a component talks to. */
 export interface PeerAddresses {
@@ -109,6 +117,24 @@ export class Peers {
 
   describeLearner(): Promise<DescribeResponse> {
     return unaryCall(this.learner, this.learner.describe, {}, 'learner Describe', this.opts(this.deadlines.sampleTasks));
+  }
+
+  adaptPolicy(req: AdaptPolicyRequest): Promise<AdaptPolicyResponse> {
+    return unaryCall(this.learner, this.learner.adaptPolicy, req, 'learner AdaptPolicy', this.opts(this.deadlines.metaGradient));
+  }
+
+  policyMetaStep(req: PolicyMetaStepRequest): Promise<PolicyMetaStepResponse> {
+    return unaryCall(this.learner, this.learner.policyMetaStep, req, 'learner PolicyMetaStep', this.opts(this.deadlines.metaGradient));
+  }
+
+  evaluatePolicy(req: EvaluatePolicyRequest): Promise<EvaluatePolicyResponse> {
+    if (!this.evaluator) throw new ChameleonError('FAILED_PRECONDITION', 'no evaluator address configured');
+    return unaryCall(this.evaluator, this.evaluator.evaluatePolicy, req, 'evaluator EvaluatePolicy', this.opts(this.deadlines.evaluate, 1));
+  }
+
+  /** Streams rollouts from the simulators (spread over replicas, with failover). */
+  rollouts(req: StreamRolloutsRequest) {
+    return collectRollouts(this.simulators, req, { deadlineMs: this.deadlines.adapt, metadata: this.metadata });
   }
 
   evaluate(req: EvaluateRequest): Promise<EvaluateResponse> {

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ChameleonError, unavailable } from '@chameleon/core';
-import type { EnvironmentSimulatorServiceClient, EpisodeRef, StreamRolloutsRequest, StreamRolloutsResponse } from '@chameleon/proto';
-import { fromWire } from '@chameleon/tensor';
+import type { EnvironmentSimulatorServiceClient, EpisodeRef, StreamRolloutsRequest, StreamRolloutsResponse, TrajectoryBatch } from '@chameleon/proto';
+import { fromWire, toWire } from '@chameleon/tensor';
 import { fromServiceError } from './status';
 
 /** One complete episode, rows in time order. */
@@ -140,4 +140,48 @@ function absorb(m: StreamRolloutsResponse, partial: Map<string, Partial>, done: 
     }
   }
   void request;
+}
+
+/**
+ * Episodes as one padded TrajectoryBatch per task (rows in episode order, padding masked),
+ * the form the learner's policy RPCs take.
+ */
+export function episodesToBatches(episodes: Map<string, Episode>, numTasks: number, episodesPerTask: number, horizon: number, obsSize: number, actSize: number): TrajectoryBatch[] {
+  const out: TrajectoryBatch[] = [];
+  for (let t = 0; t < numTasks; t++) {
+    const E = episodesPerTask;
+    const obs = new Float32Array(E * horizon * obsSize);
+    const act = new Float32Array(E * horizon * actSize);
+    const rew = new Float32Array(E * horizon);
+    const logp = new Float32Array(E * horizon);
+    const mask = new Float32Array(E * horizon);
+    const disc = new Float32Array(E * horizon);
+    const refs: EpisodeRef[] = [];
+    for (let e = 0; e < E; e++) {
+      const ep = episodes.get(`${t}/${e}`);
+      if (!ep) throw new ChameleonError('INTERNAL', `episode ${t}/${e} is missing`);
+      const n = Math.min(ep.length, horizon);
+      obs.set(ep.observations.subarray(0, n * obsSize), e * horizon * obsSize);
+      act.set(ep.actions.subarray(0, n * actSize), e * horizon * actSize);
+      rew.set(ep.rewards.subarray(0, n), e * horizon);
+      logp.set(ep.logProbs.subarray(0, n), e * horizon);
+      disc.set(ep.discounts.subarray(0, n), e * horizon);
+      mask.fill(1, e * horizon, e * horizon + n);
+      refs.push(ep.ref);
+    }
+    const t2 = (data: Float32Array, tail: number[]) => toWire({ dtype: 'float32', shape: [E, horizon, ...tail], data });
+    out.push({ episodes: refs, observations: t2(obs, [obsSize]), actions: t2(act, [actSize]), rewards: t2(rew, []), logProbs: t2(logp, []), mask: t2(mask, []), discounts: t2(disc, []) });
+  }
+  return out;
+}
+
+/** Mean undiscounted return of the episodes of each task. */
+export function meanReturns(episodes: Map<string, Episode>, numTasks: number): number[] {
+  const sums = new Float64Array(numTasks);
+  const counts = new Float64Array(numTasks);
+  for (const e of episodes.values()) {
+    sums[e.ref.task] += e.episodeReturn;
+    counts[e.ref.task]++;
+  }
+  return Array.from(sums, (s, t) => s / Math.max(1, counts[t]));
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadRunConfig, withOverride, type RunConfig } from '@chameleon/config';
+import { loadRunConfig, withOverride, type AnyRunConfig } from '@chameleon/config';
 import { positiveInt } from './shared-args';
 
 export interface TrainFlags {
@@ -14,7 +14,7 @@ export interface TrainFlags {
 }
 
 export interface PreparedTrain {
-  readonly config: RunConfig;
+  readonly config: AnyRunConfig;
   readonly outDir: string;
   readonly flags: TrainFlags;
 }

@@ -4,7 +4,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { createRegistry } from '@chameleon/builtins';
 import { MetaOptimiserServiceClient, RunState, type RunStatus, type WatchRunResponse } from '@chameleon/proto';
 import { buildReport } from '@chameleon/report';
-import { connect, evaluationToJson, fromServiceError, unaryCall, type EvaluationJson } from '@chameleon/transport';
+import { isRlConfig } from '@chameleon/config';
+import { connect, evaluationToJson, fromServiceError, unaryCall, type EvaluationJson, type PolicyEvaluationJson } from '@chameleon/transport';
 import { startEmbedded, type Embedded } from '../embedded';
 import { log } from '../log';
 import { ProgressDisplay } from '../progress';
@@ -47,8 +48,23 @@ class RemoteRecorder {
   }
 }
 
-function summary(evalJson: EvaluationJson | undefined): string {
+function rlSummary(e: PolicyEvaluationJson): string {
+  const cell = (r: PolicyEvaluationJson['results'][number], k: number) => {
+    const s = r.episodeReturn.find((x) => x.step === k);
+    return s ? `${s.mean.toFixed(2)} ± ${s.ci95.toFixed(2)}` : '-';
+  };
+  const steps = Array.from({ length: e.maxSteps + 1 }, (_, k) => k);
+  return [
+    `held-out return on ${e.numTasks} tasks (${e.episodesPerTask} episodes per task and step, mean ± 95% CI):`,
+    `  ${'candidate'.padEnd(14)} ${steps.map((k) => `${k} step${k === 1 ? '' : 's'}`.padEnd(17)).join(' ')}`,
+    ...e.results.map((r) => `  ${r.name.padEnd(14)} ${steps.map((k) => cell(r, k).padEnd(17)).join(' ')}`),
+  ].join('\n');
+}
+
+function summary(evalJson: EvaluationJson | PolicyEvaluationJson | undefined): string {
   if (!evalJson) return '';
+  if ((evalJson as PolicyEvaluationJson).kind === 'rl') return rlSummary(evalJson as PolicyEvaluationJson);
+  if (!('shots' in evalJson)) return '';
   const rows = evalJson.results.map((r) => {
     const at = (k: number) => r.loss.find((s) => s.step === k);
     const cell = (k: number) => {
@@ -83,7 +99,9 @@ export async function train(p: PreparedTrain): Promise<number> {
     const runId = started.run!.runId;
     log(`run ${runId}: ${config.algorithm.name} on ${config.task.family}, ${config.meta.iterations} meta-iterations, folder ${outDir}`);
     const recorder = embedded ? undefined : new RemoteRecorder(outDir, config);
-    const protocol = { shots: config.evaluation.shots ?? config.data.supportSize, querySize: config.evaluation.querySize, maxSteps: config.evaluation.steps, learningRate: config.evaluation.learningRate ?? config.inner.learningRate };
+    const protocol = isRlConfig(config)
+      ? { shots: 0, querySize: 0, maxSteps: config.evaluation.steps, learningRate: config.inner.learningRate }
+      : { shots: config.evaluation.shots ?? config.data.supportSize, querySize: config.evaluation.querySize, maxSteps: config.evaluation.steps, learningRate: config.evaluation.learningRate ?? config.inner.learningRate };
     const display = new ProgressDisplay();
     let interrupted = false;
     const signalled = untilSignal(async () => {
@@ -112,9 +130,9 @@ export async function train(p: PreparedTrain): Promise<number> {
       await embedded.shutdown();
       embedded = undefined;
     }
-    let evalJson: EvaluationJson | undefined;
+    let evalJson: EvaluationJson | PolicyEvaluationJson | undefined;
     try {
-      evalJson = JSON.parse(require('node:fs').readFileSync(join(outDir, 'eval.json'), 'utf8')) as EvaluationJson;
+      evalJson = JSON.parse(require('node:fs').readFileSync(join(outDir, 'eval.json'), 'utf8')) as EvaluationJson | PolicyEvaluationJson;
     } catch {
       evalJson = undefined;
     }

@@ -157,6 +157,8 @@ export interface PolicyCandidate {
     | undefined;
   /** False to evaluate without adapting (only step 0 is reported). */
   adapt: boolean;
+  /** Rollouts append the task parameters to observations (the oracle). */
+  observeTask: boolean;
 }
 
 /** Request for EvaluatePolicy. */
@@ -864,7 +866,14 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
 };
 
 function createBasePolicyCandidate(): PolicyCandidate {
-  return { name: "", params: undefined, policy: undefined, environmentConfig: undefined, adapt: false };
+  return {
+    name: "",
+    params: undefined,
+    policy: undefined,
+    environmentConfig: undefined,
+    adapt: false,
+    observeTask: false,
+  };
 }
 
 export const PolicyCandidate: MessageFns<PolicyCandidate> = {
@@ -883,6 +892,9 @@ export const PolicyCandidate: MessageFns<PolicyCandidate> = {
     }
     if (message.adapt !== false) {
       writer.uint32(40).bool(message.adapt);
+    }
+    if (message.observeTask !== false) {
+      writer.uint32(48).bool(message.observeTask);
     }
     return writer;
   },
@@ -938,6 +950,14 @@ export const PolicyCandidate: MessageFns<PolicyCandidate> = {
             }
 
             message.adapt = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.observeTask = reader.bool();
             continue;
           }
         }
