@@ -42,6 +42,11 @@ describe('collectRollouts across simulator replicas', () => {
       expect(e.length).toBe(30);
       expect(e.observations.length).toBe(60);
       expect(e.episodeReturn).toBeCloseTo(e.rewards.reduce((a, b) => a + b, 0), 3);
+      // The final observation is the position after the last (clipped) action.
+      const clip = (a: number) => Math.max(-0.1, Math.min(0.1, a));
+      const last = e.length - 1;
+      expect(e.finalObservation[0]).toBeCloseTo(e.observations[2 * last] + clip(e.actions[2 * last]), 5);
+      expect(e.finalObservation[1]).toBeCloseTo(e.observations[2 * last + 1] + clip(e.actions[2 * last + 1]), 5);
     }
     clients.forEach((c) => c.close());
   });

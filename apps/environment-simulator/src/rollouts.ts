@@ -23,6 +23,8 @@ export interface Segment {
   startStep: number;
   complete: boolean;
   episodeReturn: number;
+  /** The observation after the episode's last action (complete segments only). */
+  finalObservation?: Float32Array;
 }
 
 /** Rows of one or more episodes (host form of TrajectoryChunk). */
@@ -88,6 +90,7 @@ class WorldRows {
   startStep = 0;
   complete = false;
   episodeReturn = 0;
+  finalObservation?: Float32Array;
   readonly obs: Float32Array;
   readonly act: Float32Array;
   readonly reward: Float32Array;
@@ -142,7 +145,8 @@ class ChunkBuilder {
     return this.pending === 0;
   }
 
-  add(w: number, step: number, obs: Float32Array, action: Float32Array, reward: number, logProb: number, discount: number, returnSoFar: number, complete: boolean): void {
+  add(w: number, step: number, obs: Float32Array, action: Float32Array, reward: number, logProb: number, discount: number, returnSoFar: number, final?: Float32Array): void {
+    const complete = final !== undefined;
     const b = this.worlds[w];
     if (b.rows === 0) b.startStep = step;
     const r = b.rows++;
@@ -154,6 +158,7 @@ class ChunkBuilder {
     b.discount[r] = discount;
     b.complete = complete;
     b.episodeReturn = returnSoFar;
+    if (final) b.finalObservation = final.slice();
     this.pending++;
   }
 
@@ -182,7 +187,7 @@ class ChunkBuilder {
       c.stepTypes.set(b.type.subarray(0, k), used);
       c.discounts.set(b.discount.subarray(0, k), used);
       const ends = b.complete && k === b.rows;
-      c.segments.push({ episode: b.episode, offset: used, length: k, startStep: b.startStep, complete: ends, episodeReturn: ends ? b.episodeReturn : 0 });
+      c.segments.push({ episode: b.episode, offset: used, length: k, startStep: b.startStep, complete: ends, episodeReturn: ends ? b.episodeReturn : 0, finalObservation: ends ? b.finalObservation : undefined });
       b.shift(k);
       used += k;
     }
@@ -239,7 +244,8 @@ export async function runRollouts(plan: RolloutPlan, policy: ActingPolicy, emit:
           if (done[w]) continue;
           returns[w] += ts.rewards[w];
           const last = ts.stepTypes[w] === StepType.LAST;
-          builder.add(w, t, before.subarray(w * obsSize, (w + 1) * obsSize), actions.subarray(w * actSize, (w + 1) * actSize), ts.rewards[w], logProbs[w], ts.discounts[w], returns[w], last);
+          const after = ts.observations.subarray(w * obsSize, (w + 1) * obsSize);
+          builder.add(w, t, before.subarray(w * obsSize, (w + 1) * obsSize), actions.subarray(w * actSize, (w + 1) * actSize), ts.rewards[w], logProbs[w], ts.discounts[w], returns[w], last ? after : undefined);
           if (last) done[w] = 1;
         }
         while (builder.ready) {

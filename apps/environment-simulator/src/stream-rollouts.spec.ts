@@ -119,7 +119,7 @@ describe('StreamRollouts over gRPC', () => {
     expect(await rejection(stream(request({ policyParams: [params(NaN, 0)] })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/not finite/) });
     expect(await rejection(stream(request({ policyParams: [params(0, 0), params(0, 0)] })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/one per task/) });
     expect((await rejection(stream(request({ policy: { architecture: 'nope', config: {} } })))).code).toBe('NOT_FOUND');
-    expect(await rejection(stream(request({ policy: { architecture: 'mlp', config: {} } })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/not a policy/) });
+    expect(await rejection(stream(request({ policy: { architecture: 'mlp', config: {} } })))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no policy plugin named "mlp"/) });
     expect(await rejection(stream(request({ environment: 'sinusoid', environmentConfig: {} })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/supervised/) });
     expect(await rejection(stream(request({ episodes: [] })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/episodes/) });
   });

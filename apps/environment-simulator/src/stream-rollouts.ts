@@ -9,6 +9,10 @@ import type { SequentialEnvironments } from './worlds';
 
 export function chunkToWire(c: Chunk, obsShape: readonly number[], actShape: readonly number[]): TrajectoryChunk {
   const n = c.rows;
+  const finals = c.segments.filter((s) => s.complete);
+  const obsSize = obsShape.reduce((a, b) => a * b, 1);
+  const finalData = new Float32Array(finals.length * obsSize);
+  finals.forEach((s, i) => finalData.set(s.finalObservation ?? new Float32Array(obsSize), i * obsSize));
   return {
     segments: c.segments.map((s) => ({ episode: { task: s.episode.task, episode: s.episode.episode }, offset: s.offset, length: s.length, startStep: s.startStep, complete: s.complete, episodeReturn: s.episodeReturn })),
     observations: toWire({ dtype: 'float32', shape: [n, ...obsShape], data: c.observations }),
@@ -17,6 +21,7 @@ export function chunkToWire(c: Chunk, obsShape: readonly number[], actShape: rea
     logProbs: toWire({ dtype: 'float32', shape: [n], data: c.logProbs }),
     stepTypes: toWire({ dtype: 'uint8', shape: [n], data: c.stepTypes }),
     discounts: toWire({ dtype: 'float32', shape: [n], data: c.discounts }),
+    finalObservations: toWire({ dtype: 'float32', shape: [finals.length, ...obsShape], data: finalData }),
   };
 }
 
@@ -35,8 +40,8 @@ export class Policies {
     const key = `${architecture}\u0000${stableStringify(config ?? {})}`;
     let p = this.cache.get(key);
     if (!p) {
-      const made = this.registry.create<unknown>('model', architecture, config ?? {}, 'policy.config');
-      if (!isActing(made)) throw invalidArgument('policy.architecture', `model "${architecture}" is not a policy (it cannot act)`);
+      const made = this.registry.create<unknown>('policy', architecture, config ?? {}, 'policy.config');
+      if (!isActing(made)) throw invalidArgument('policy.architecture', `policy "${architecture}" cannot act (no host-side act)`);
       p = made;
       if (this.cache.size > 64) this.cache.clear();
       this.cache.set(key, p);

@@ -4,8 +4,8 @@ import type { PluginManifest } from '@chameleon/plugins';
 import type { ActingPolicy } from './rollouts';
 
 /** action = W obs + b + noise: a tiny policy plugin to exercise rollouts without a learner. */
-export const linearTestPolicy: PluginManifest<'model', { noise: number }, ActingPolicy> = {
-  kind: 'model',
+export const linearTestPolicy: PluginManifest<'policy', { noise: number }, ActingPolicy> = {
+  kind: 'policy',
   name: 'test-linear-policy',
   version: '0.0.1',
   description: 'test policy: action = W obs + b + noise',

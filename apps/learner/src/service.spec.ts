@@ -123,7 +123,7 @@ describe('Learner over gRPC', () => {
     expect(await rejection(peers.metaGradient(request({ model: undefined })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/model.architecture: is required/) });
     expect((await rejection(peers.metaGradient(request({ model: { architecture: 'transformer', config: {} } })))).code).toBe('NOT_FOUND');
     expect(await rejection(peers.metaGradient(request({ model: { architecture: 'mlp', config: { hidden: [-1] } } })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/model.config.hidden/) });
-    expect(await rejection(peers.metaGradient(request({ algorithm: 'mamal' })))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/available: fomaml, maml, pretrain, reptile/) });
+    expect(await rejection(peers.metaGradient(request({ algorithm: 'mamal' })))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/available: fomaml, maml, maml-ppo, maml-trpo, pretrain, reptile, trpo/) });
     expect(await rejection(peers.metaGradient(request({ inner: undefined })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/inner: is required/) });
     expect((await rejection(peers.metaGradient(request({ inner: { steps: 5000, learningRate: 0.1 } })))).code).toBe('RESOURCE_EXHAUSTED');
     expect(await rejection(peers.metaGradient(request({ loss: LossKind.LOSS_KIND_CROSS_ENTROPY })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/loss: cross-entropy needs int32 targets/) });
@@ -141,6 +141,6 @@ describe('Learner over gRPC', () => {
 
   it('describes its backend, algorithms and models', async () => {
     const d = await peers.describeLearner();
-    expect(d).toMatchObject({ backend: 'wasm', algorithms: ['fomaml', 'maml', 'pretrain', 'reptile'], models: ['mlp'] });
+    expect(d).toMatchObject({ backend: 'wasm', algorithms: ['fomaml', 'maml', 'maml-ppo', 'maml-trpo', 'pretrain', 'reptile', 'trpo'], models: ['mlp'] });
   });
 });

@@ -1,10 +1,16 @@
-import { check, stableStringify } from '@chameleon/core';
+import { check, invalidArgument, stableStringify } from '@chameleon/core';
 import { adaptHost, metaGradientHost, predictHost, type MetaAlgorithm } from '@chameleon/meta';
 import { currentBackend, type FunctionalModel, type LossName } from '@chameleon/nn';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
   LearnerServiceService,
   LossKind,
+  type ActRequest,
+  type ActResponse,
+  type AdaptPolicyRequest,
+  type AdaptPolicyResponse,
+  type PolicyMetaStepRequest,
+  type PolicyMetaStepResponse,
   type AdaptRequest,
   type AdaptResponse,
   type DescribeRequest,
@@ -18,6 +24,7 @@ import {
 } from '@chameleon/proto';
 import { fromWire, optionalFromWire, paramsFromWire, paramsToWire, paramValues, toWire } from '@chameleon/tensor';
 import { batchFromWire, unary, type HostedService } from '@chameleon/transport';
+import { PolicyHandlers } from './policy-handlers';
 
 const lossName = (k: LossKind): LossName | undefined =>
   k === LossKind.LOSS_KIND_MSE ? 'mse' : k === LossKind.LOSS_KIND_CROSS_ENTROPY ? 'cross-entropy' : undefined;
@@ -51,6 +58,7 @@ class Builders {
     let a = this.algorithms.get(key);
     if (!a) {
       a = this.registry.create<MetaAlgorithm>('algorithm', name || 'maml', config ?? {}, 'algorithm_config');
+      if (typeof a.metaGradient !== 'function') throw invalidArgument('algorithm', `"${name}" is a meta-RL algorithm; use PolicyMetaStep`);
       if (this.algorithms.size > 64) this.algorithms.clear();
       this.algorithms.set(key, a);
     }
@@ -64,6 +72,7 @@ class Builders {
  */
 export function learnerService(registry: PluginRegistry): HostedService {
   const build = new Builders(registry);
+  const policies = new PolicyHandlers(registry);
   const backend = () => currentBackend()?.name ?? 'unknown';
   return {
     name: 'chameleon.v1.LearnerService',
@@ -119,6 +128,9 @@ export function learnerService(registry: PluginRegistry): HostedService {
         const y = predictHost(model, params, fromWire(req.inputs, 'inputs', ['float32'] as const), req.perTask);
         return { outputs: toWire(y) };
       }),
+      act: unary<ActRequest, ActResponse>('Learner.Act', (req) => policies.act(req)),
+      adaptPolicy: unary<AdaptPolicyRequest, AdaptPolicyResponse>('Learner.AdaptPolicy', (req) => policies.adaptPolicy(req)),
+      policyMetaStep: unary<PolicyMetaStepRequest, PolicyMetaStepResponse>('Learner.PolicyMetaStep', (req) => policies.policyMetaStep(req)),
       describe: unary<DescribeRequest, DescribeResponse>('Learner.Describe', () => ({
         backend: backend(),
         algorithms: registry.names('algorithm'),

@@ -71,6 +71,7 @@ export class MetaOptimiser {
   private async buildRl(config: RlRunConfig) {
     const reg = this.options.registry;
     const familyPlugin = reg.create<TaskFamily>('task-family', config.task.family, config.task.config, 'config.task.config');
+    reg.parseConfig('algorithm', config.algorithm.name, config.algorithm.config, 'config.algorithm.config');
     const environment = config.environment.name ?? config.task.family;
     const listed = (await this.options.peers.listEnvironments()).environments.find((e) => e.name === environment);
     if (!listed) throw notFound(`the simulator has no environment "${environment}"`, 'config.environment.name');
@@ -80,7 +81,7 @@ export class MetaOptimiser {
     const actSize = size(listed.actionSpec?.shape);
     const policyFor = (observationSize: number): { policy: PolicyShape; spec: { architecture: string; config: Record<string, unknown> } } => {
       const cfg = { ...config.policy.config, observationSize, actionSize: actSize };
-      const policy = reg.create<PolicyShape>('model', config.policy.architecture, cfg, 'config.policy.config');
+      const policy = reg.create<PolicyShape>('policy', config.policy.architecture, cfg, 'config.policy.config');
       if (typeof policy.init !== 'function' || !Array.isArray(policy.spec)) throw invalidArgument('config.policy.architecture', `"${config.policy.architecture}" is not a policy`);
       return { policy, spec: { architecture: config.policy.architecture, config: cfg } };
     };

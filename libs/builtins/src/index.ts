@@ -1,11 +1,12 @@
 import { mujocoPlugins, navigationEnvPlugin, navigationFamilyPlugin, sinusoidSourcePlugin } from '@chameleon/envs';
 import { builtinAlgorithms } from '@chameleon/meta';
 import { mlpPlugin } from '@chameleon/nn';
+import { gaussianMlpPolicyPlugin, rlAlgorithms } from '@chameleon/rl';
 import { loadPluginModule, PluginRegistry } from '@chameleon/plugins';
 import { sinusoidFamilyPlugin } from '@chameleon/tasks';
 
 /** Every built-in plugin, registered exactly like an external one. */
-export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, mlpPlugin, ...builtinAlgorithms];
+export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, mlpPlugin, gaussianMlpPolicyPlugin, ...builtinAlgorithms, ...rlAlgorithms];
 
 /**
  * A registry with the built-ins and the given external plugin modules.

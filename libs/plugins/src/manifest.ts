@@ -1,9 +1,9 @@
 import type { ZodType } from 'zod';
 
 /** What a plugin provides. */
-export type PluginKind = 'task-family' | 'environment' | 'algorithm' | 'model' | 'agent';
+export type PluginKind = 'task-family' | 'environment' | 'algorithm' | 'model' | 'policy' | 'agent';
 
-export const PLUGIN_KINDS: readonly PluginKind[] = ['task-family', 'environment', 'algorithm', 'model', 'agent'];
+export const PLUGIN_KINDS: readonly PluginKind[] = ['task-family', 'environment', 'algorithm', 'model', 'policy', 'agent'];
 
 /**
  * A plugin: a named, versioned factory with a validated configuration. Built-ins and

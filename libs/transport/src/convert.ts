@@ -1,6 +1,7 @@
 import { invalidArgument, type HostTensor } from '@chameleon/core';
 import type { SupervisedBatch as HostBatch } from '@chameleon/envs';
-import { Split, type SupervisedBatch, type TaskSpec } from '@chameleon/proto';
+import { Split, type SupervisedBatch, type TaskSpec, type Tensor as TensorWire, type TrajectoryBatch as TrajectoryBatchWire } from '@chameleon/proto';
+import { validateBatch, type TrajectoryBatch as RlTrajectoryBatch } from '@chameleon/rl';
 import type { SplitName, Task } from '@chameleon/tasks';
 import { fromWire, toWire } from '@chameleon/tensor';
 
@@ -71,4 +72,46 @@ export function parseAddress(address: string, field = 'address'): string {
   const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address.trim());
   if (!m || Number(m[2]) > 65535) throw invalidArgument(field, `must be host:port, got "${address}"`);
   return address.trim();
+}
+
+/**
+ * A wire trajectory batch as the RL library's host batch, validated (shapes agree, values
+ * finite). All episodes of one wire batch belong to one task.
+ */
+export function trajectoryBatchFromWire(b: TrajectoryBatchWire | undefined, field: string): RlTrajectoryBatch {
+  if (!b) throw invalidArgument(field, 'is required');
+  const obs = fromWire(b.observations, `${field}.observations`, ['float32'] as const);
+  const act = fromWire(b.actions, `${field}.actions`, ['float32'] as const);
+  if (obs.shape.length < 3) throw invalidArgument(`${field}.observations`, `must have shape [E, H, obs], got [${obs.shape.join(', ')}]`);
+  const [E, H] = obs.shape;
+  const obsSize = obs.shape.slice(2).reduce((x, y) => x * y, 1);
+  if (act.shape.length < 3 || act.shape[0] !== E || act.shape[1] !== H) throw invalidArgument(`${field}.actions`, `must have shape [${E}, ${H}, act], got [${act.shape.join(', ')}]`);
+  const actSize = act.shape.slice(2).reduce((x, y) => x * y, 1);
+  const eh = (t: TensorWire | undefined, name: string) => {
+    const h = fromWire(t, `${field}.${name}`, ['float32'] as const);
+    if (h.shape.length !== 2 || h.shape[0] !== E || h.shape[1] !== H) throw invalidArgument(`${field}.${name}`, `must have shape [${E}, ${H}], got [${h.shape.join(', ')}]`);
+    return h.data;
+  };
+  const finals = b.finalObservations && b.finalObservations.shape.length ? fromWire(b.finalObservations, `${field}.final_observations`, ['float32'] as const).data : new Float32Array(E * obsSize);
+  if (finals.length !== E * obsSize) throw invalidArgument(`${field}.final_observations`, `must have shape [${E}, ${obsSize}]`);
+  const batch: RlTrajectoryBatch = {
+    episodes: E,
+    horizon: H,
+    observationSize: obsSize,
+    actionSize: actSize,
+    observations: obs.data,
+    actions: act.data,
+    rewards: eh(b.rewards, 'rewards'),
+    logProbs: eh(b.logProbs, 'log_probs'),
+    mask: eh(b.mask, 'mask'),
+    discounts: eh(b.discounts, 'discounts'),
+    finalObservations: finals,
+    taskOf: new Int32Array(E),
+  };
+  validateBatch(batch, field);
+  for (const key of ['observations', 'actions', 'rewards', 'logProbs', 'discounts', 'finalObservations'] as const) {
+    const d = batch[key];
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) throw invalidArgument(`${field}.${key}`, `element ${i} is not finite (NaN or Inf)`);
+  }
+  return batch;
 }

@@ -14,6 +14,8 @@ export interface Episode {
   readonly rewards: Float32Array;
   readonly logProbs: Float32Array;
   readonly discounts: Float32Array;
+  /** The observation after the last action (empty when the simulator did not send it). */
+  readonly finalObservation: Float32Array;
 }
 
 export interface RolloutStats {
@@ -112,10 +114,15 @@ function absorb(m: StreamRolloutsResponse, partial: Map<string, Partial>, done: 
   const disc = fromWire(c.discounts, 'chunk.discounts', ['float32'] as const).data;
   const rows = rew.length;
   const obsSize = rows ? obs.data.length / rows : 0;
+  // Older or third-party simulators may omit final observations: episodes then get none.
+  const finals = c.finalObservations && c.finalObservations.shape.length ? fromWire(c.finalObservations, 'chunk.final_observations', ['float32'] as const).data : new Float32Array(0);
+  let finalIndex = 0;
   const actSize = rows ? act.data.length / rows : 0;
   for (const s of c.segments) {
     const ref = s.episode!;
     const k = key(ref);
+    const finalObservation = s.complete && finals.length >= (finalIndex + 1) * obsSize ? finals.slice(finalIndex * obsSize, (finalIndex + 1) * obsSize) : new Float32Array(0);
+    if (s.complete) finalIndex++;
     if (done.has(k)) continue; // already complete from an earlier attempt: never duplicate
     const p = partial.get(k) ?? { rows: 0, chunks: [] };
     if (s.startStep !== p.rows) throw new ChameleonError('INTERNAL', `episode ${k}: segment starts at step ${s.startStep}, expected ${p.rows}`);
@@ -135,7 +142,7 @@ function absorb(m: StreamRolloutsResponse, partial: Map<string, Partial>, done: 
         }
         return out;
       };
-      done.set(k, { ref, length: p.rows, episodeReturn: s.episodeReturn, observations: cat((x) => x.obs), actions: cat((x) => x.act), rewards: cat((x) => x.rew), logProbs: cat((x) => x.logp), discounts: cat((x) => x.disc) });
+      done.set(k, { ref, length: p.rows, episodeReturn: s.episodeReturn, observations: cat((x) => x.obs), actions: cat((x) => x.act), rewards: cat((x) => x.rew), logProbs: cat((x) => x.logp), discounts: cat((x) => x.disc), finalObservation });
       partial.delete(k);
     }
   }
@@ -156,6 +163,7 @@ export function episodesToBatches(episodes: Map<string, Episode>, numTasks: numb
     const logp = new Float32Array(E * horizon);
     const mask = new Float32Array(E * horizon);
     const disc = new Float32Array(E * horizon);
+    const finals = new Float32Array(E * obsSize);
     const refs: EpisodeRef[] = [];
     for (let e = 0; e < E; e++) {
       const ep = episodes.get(`${t}/${e}`);
@@ -167,10 +175,20 @@ export function episodesToBatches(episodes: Map<string, Episode>, numTasks: numb
       logp.set(ep.logProbs.subarray(0, n), e * horizon);
       disc.set(ep.discounts.subarray(0, n), e * horizon);
       mask.fill(1, e * horizon, e * horizon + n);
+      if (ep.finalObservation.length === obsSize) finals.set(ep.finalObservation, e * obsSize);
       refs.push(ep.ref);
     }
     const t2 = (data: Float32Array, tail: number[]) => toWire({ dtype: 'float32', shape: [E, horizon, ...tail], data });
-    out.push({ episodes: refs, observations: t2(obs, [obsSize]), actions: t2(act, [actSize]), rewards: t2(rew, []), logProbs: t2(logp, []), mask: t2(mask, []), discounts: t2(disc, []) });
+    out.push({
+      episodes: refs,
+      observations: t2(obs, [obsSize]),
+      actions: t2(act, [actSize]),
+      rewards: t2(rew, []),
+      logProbs: t2(logp, []),
+      mask: t2(mask, []),
+      discounts: t2(disc, []),
+      finalObservations: toWire({ dtype: 'float32', shape: [E, obsSize], data: finals }),
+    });
   }
   return out;
 }

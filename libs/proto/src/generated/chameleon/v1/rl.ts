@@ -109,7 +109,14 @@ export interface TrajectoryChunk {
     | Tensor
     | undefined;
   /** [S] float32: discount after the action (0 where the episode terminated). */
-  discounts: Tensor | undefined;
+  discounts:
+    | Tensor
+    | undefined;
+  /**
+   * [C, ...observation] float32: the observation after the last action of each complete
+   * segment, in segment order (for bootstrapping values at time limits).
+   */
+  finalObservations: Tensor | undefined;
 }
 
 /** Whole trajectories of a batch of episodes, padded to a common horizon H. */
@@ -137,7 +144,11 @@ export interface TrajectoryBatch {
     | Tensor
     | undefined;
   /** [E, H] float32 discounts after each action. */
-  discounts: Tensor | undefined;
+  discounts:
+    | Tensor
+    | undefined;
+  /** [E, ...observation] float32: the observation after each episode's last action. */
+  finalObservations: Tensor | undefined;
 }
 
 function createBaseTimeStepBatch(): TimeStepBatch {
@@ -443,6 +454,7 @@ function createBaseTrajectoryChunk(): TrajectoryChunk {
     logProbs: undefined,
     stepTypes: undefined,
     discounts: undefined,
+    finalObservations: undefined,
   };
 }
 
@@ -468,6 +480,9 @@ export const TrajectoryChunk: MessageFns<TrajectoryChunk> = {
     }
     if (message.discounts !== undefined) {
       Tensor.encode(message.discounts, writer.uint32(58).fork()).join();
+    }
+    if (message.finalObservations !== undefined) {
+      Tensor.encode(message.finalObservations, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -541,6 +556,14 @@ export const TrajectoryChunk: MessageFns<TrajectoryChunk> = {
             message.discounts = Tensor.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.finalObservations = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -563,6 +586,7 @@ function createBaseTrajectoryBatch(): TrajectoryBatch {
     logProbs: undefined,
     mask: undefined,
     discounts: undefined,
+    finalObservations: undefined,
   };
 }
 
@@ -588,6 +612,9 @@ export const TrajectoryBatch: MessageFns<TrajectoryBatch> = {
     }
     if (message.discounts !== undefined) {
       Tensor.encode(message.discounts, writer.uint32(58).fork()).join();
+    }
+    if (message.finalObservations !== undefined) {
+      Tensor.encode(message.finalObservations, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -659,6 +686,14 @@ export const TrajectoryBatch: MessageFns<TrajectoryBatch> = {
             }
 
             message.discounts = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.finalObservations = Tensor.decode(reader, reader.uint32());
             continue;
           }
         }

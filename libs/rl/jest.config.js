@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'rl',
+  preset: '../../jest.preset.js',
+};
