@@ -48,11 +48,13 @@ describe('Learner over gRPC', () => {
     expect((await peers.metaGradient(request())).gradient?.tensors).toHaveLength(6);
   });
 
-  it('returns exactly the in-process meta-gradient, loss and support trace', async () => {
+  it('returns the in-process meta-gradient, loss and support trace', async () => {
     const res = await peers.metaGradient(request());
     const local = metaGradientHost(new Maml(), model, theta, hostBatch, { steps: 1, learningRate: 0.01 });
     const remote = paramValues(paramsFromWire(res.gradient), names);
-    remote.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(local.grads[i])));
+    // Same maths, same inputs; XNNPACK picks micro-kernels by buffer alignment, so the two
+    // call paths agree to float32 rounding (about 1e-7 relative), not always bit for bit.
+    remote.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - local.grads[i][j])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v)))));
     expect(res.metaLoss).toBeCloseTo(local.metaLoss, 6);
     expect(fromWire(res.supportLosses, 'x').shape).toEqual([4, 2]);
     expect(res.backend).toBe('wasm');

@@ -28,6 +28,27 @@ export const exp2 = twiceDifferentiable(
   (x) => tf.exp(x),
 );
 
+/**
+ * Max over the last axis (kept) with zero gradient, computed off the tape: a shift for
+ * numerical stability only, which no derivative of log-softmax depends on. (tf.max's own
+ * gradient would put an Equal op on the tape, which cannot be differentiated again.)
+ */
+const constantMax = tf.customGrad(((x: tf.Tensor) => {
+  const shape = x.shape;
+  return { value: tf.max(x, -1, true), gradFunc: () => tf.zeros(shape) };
+}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Log-softmax over the last axis that can be differentiated twice. tfjs's tf.logSoftmax
+ * saves its output for the backward pass, so a gradient of its gradient misses terms
+ * (second-order MAML on cross-entropy came out wrong). The max shift does not change the
+ * value's derivatives, so it is held constant.
+ */
+export function logSoftmax2(logits: tf.Tensor): tf.Tensor {
+  const shifted = tf.sub(logits, constantMax(logits));
+  return tf.sub(shifted, tf.log(tf.sum(exp2(shifted), -1, true)));
+}
+
 export type ActivationName = 'relu' | 'tanh';
 
 export function activation(name: ActivationName): (x: tf.Tensor) => tf.Tensor {

@@ -4,3 +4,4 @@ export * from './activations';
 export * from './model';
 export * from './mlp';
 export * from './losses';
+export * from './kernels';

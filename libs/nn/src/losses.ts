@@ -1,3 +1,4 @@
+import { logSoftmax2 } from './activations';
 import { tf, type Tensor } from './tf';
 
 export type LossName = 'mse' | 'cross-entropy';
@@ -8,11 +9,14 @@ export function msePerTask(pred: Tensor, target: Tensor): Tensor {
   return tf.mean(tf.squaredDifference(pred, target), axes);
 }
 
-/** Softmax cross-entropy per task: logits [T, N, C], int32 labels [T, N] -> [T]. */
+/**
+ * Softmax cross-entropy per task: logits [T, N, C], int32 labels [T, N] -> [T].
+ * Twice differentiable (logSoftmax2), as second-order MAML needs.
+ */
 export function crossEntropyPerTask(logits: Tensor, labels: Tensor): Tensor {
   const classes = logits.shape[logits.shape.length - 1];
   const onehot = tf.oneHot(tf.cast(labels, 'int32'), classes);
-  const logp = tf.logSoftmax(logits);
+  const logp = logSoftmax2(logits);
   return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), -1), 1));
 }
 

@@ -1,6 +1,8 @@
 import { initBackend, lossPerTask, Mlp, mlpConfig, tf, type Tensor } from '@chameleon/nn';
 import { sgdAdapt } from '../adapt';
 import { dot, paramsOf, randomDirection, sinusoidBatch } from '../test-helpers';
+import { fusedMamlApplies } from '../fast/mlp-maml';
+import type { InnerLoopConfig } from '../types';
 import { Maml } from './maml';
 import { Reptile } from './reptile';
 import { Pretrain } from './pretrain';
@@ -14,20 +16,30 @@ const model = new Mlp(mlpConfig.parse({ inputSize: 1, hidden: [8, 8], outputSize
 const inner = { steps: 2, learningRate: 0.05 };
 
 /** Mean query loss after adaptation: the MAML objective, computed without any outer gradient. */
-function objective(theta: Tensor[], batch: ReturnType<typeof sinusoidBatch>): number {
+function objective(theta: Tensor[], batch: ReturnType<typeof sinusoidBatch>, innerLoop: InnerLoopConfig = inner): number {
   return tf.tidy(() => {
-    const a = sgdAdapt({ model, params: theta, supportX: batch.supportX, supportY: batch.supportY, inner, loss: 'mse' });
+    const a = sgdAdapt({ model, params: theta, supportX: batch.supportX, supportY: batch.supportY, inner: innerLoop, loss: 'mse' });
     return tf.mean(lossPerTask('mse', model.forwardPerTask(a.phi, batch.queryX), batch.queryY)).dataSync()[0];
   });
 }
 
-describe('MAML (second order)', () => {
+// One inner step takes the fused path (../fast), two take the generic one; `fused: false`
+// forces the generic path on one step too. All must match finite differences.
+const paths: Array<[string, Maml, InnerLoopConfig, boolean]> = [
+  ['fused, one inner step', new Maml(), { steps: 1, learningRate: 0.1 }, true],
+  ['generic, one inner step', new Maml({ firstOrder: false }, { fused: false }), { steps: 1, learningRate: 0.1 }, false],
+  ['generic, two inner steps', new Maml(), inner, false],
+];
+
+describe.each(paths)('MAML (second order), %s', (_name, maml, innerLoop, fused) => {
   it('matches central finite differences of the post-adaptation objective along random directions', () => {
     tf.tidy(() => {
       const batch = sinusoidBatch(3, 5, 5, 4);
       const theta = paramsOf(model, model.init(11));
-      const out = new Maml().metaGradient({ model, params: theta, batch, inner, loss: 'mse' });
-      const fo = new Maml({ firstOrder: true }).metaGradient({ model, params: theta, batch, inner, loss: 'mse' });
+      const input = { model, params: theta, batch, inner: innerLoop, loss: 'mse' as const };
+      expect(maml.options.fused !== false && fusedMamlApplies(input)).toBe(fused);
+      const out = maml.metaGradient(input);
+      const fo = new Maml({ firstOrder: true }).metaGradient(input);
       // float32: objective values are O(1) with ~1e-7 relative rounding; eps = 1e-2 keeps the
       // rounding error of the difference near 1e-5 and the O(eps^2) truncation error near 1e-5,
       // so 2e-3 absolute (plus 1% relative) separates correct from wrong by orders of magnitude.
@@ -35,8 +47,8 @@ describe('MAML (second order)', () => {
       let secondOrderMatters = 0;
       for (let d = 0; d < 5; d++) {
         const v = randomDirection(model, d + 1);
-        const plus = objective(theta.map((t, i) => tf.add(t, tf.mul(eps, v[i]))), batch);
-        const minus = objective(theta.map((t, i) => tf.sub(t, tf.mul(eps, v[i]))), batch);
+        const plus = objective(theta.map((t, i) => tf.add(t, tf.mul(eps, v[i]))), batch, innerLoop);
+        const minus = objective(theta.map((t, i) => tf.sub(t, tf.mul(eps, v[i]))), batch, innerLoop);
         const fd = (plus - minus) / (2 * eps);
         const analytic = dot(out.grads, v);
         expect(Math.abs(analytic - fd)).toBeLessThan(2e-3 + 0.01 * Math.abs(fd));
@@ -51,17 +63,22 @@ describe('MAML (second order)', () => {
     tf.tidy(() => {
       const batch = sinusoidBatch(4, 5, 5, 2);
       const theta = paramsOf(model, model.init(1));
-      const out = new Maml().metaGradient({ model, params: theta, batch, inner, loss: 'mse' });
-      expect(out.supportLosses.shape).toEqual([4, 3]);
-      expect(out.metaLoss.dataSync()[0]).toBeCloseTo(objective(theta, batch), 4);
+      const out = maml.metaGradient({ model, params: theta, batch, inner: innerLoop, loss: 'mse' });
+      expect(out.supportLosses.shape).toEqual([4, innerLoop.steps + 1]);
+      expect(out.metaLoss.dataSync()[0]).toBeCloseTo(objective(theta, batch, innerLoop), 4);
+      const adapted = sgdAdapt({ model, params: theta, supportX: batch.supportX, supportY: batch.supportY, inner: innerLoop, loss: 'mse' });
+      const want = adapted.supportLosses.dataSync();
+      out.supportLosses.dataSync().forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
     });
   });
 });
 
 describe('first-order MAML', () => {
-  it('equals the hand-built first-order update: mean over tasks of the query gradient at phi_i', () => {
+  // One inner step takes the fused path, two the generic one.
+  it.each([1, 2])('equals the hand-built first-order update: mean over tasks of the query gradient at phi_i (%i inner steps)', (steps) => {
     tf.tidy(() => {
       const T = 3;
+      const inner = { steps, learningRate: 0.05 };
       const batch = sinusoidBatch(T, 5, 7, 9);
       const theta = paramsOf(model, model.init(5));
       const out = new Maml({ firstOrder: true }).metaGradient({ model, params: theta, batch, inner, loss: 'mse' });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { accuracyPerTask, dim, lossPerTask, tf, type FunctionalModel, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
 import { innerStep, sgdAdapt, taskLosses, tileTasks } from '../adapt';
+import { fusedMamlApplies, fusedMamlMetaGradient } from '../fast/mlp-maml';
 import type { AdaptInput, MetaAlgorithm, MetaGradientInput, MetaGradientOutput } from '../types';
 
 export const mamlConfig = z
@@ -12,6 +13,16 @@ export const mamlConfig = z
   .strict();
 export type MamlConfig = z.infer<typeof mamlConfig>;
 
+/** Implementation choices that do not change the result (not part of the user config). */
+export interface MamlOptions {
+  /**
+   * Use the fused path (../fast) where it applies: an MLP, one inner step (first or second
+   * order). Default true; false forces the generic path, the reference the fused one is
+   * tested against.
+   */
+  readonly fused?: boolean;
+}
+
 /**
  * MAML (Finn et al. 2017): theta <- theta - beta * grad_theta sum_i L_query_i(U_i(theta)),
  * U_i = `steps` gradient steps on task i's support set. Second order by default: the outer
@@ -21,7 +32,10 @@ export type MamlConfig = z.infer<typeof mamlConfig>;
 export class Maml implements MetaAlgorithm {
   readonly name: string;
 
-  constructor(readonly config: MamlConfig = { firstOrder: false }) {
+  constructor(
+    readonly config: MamlConfig = { firstOrder: false },
+    readonly options: MamlOptions = {},
+  ) {
     this.name = config.firstOrder ? 'fomaml' : 'maml';
   }
 
@@ -34,7 +48,9 @@ export class Maml implements MetaAlgorithm {
   }
 
   metaGradient(input: MetaGradientInput): MetaGradientOutput {
-    return this.config.firstOrder ? firstOrderMetaGradient(input) : secondOrderMetaGradient(input);
+    const firstOrder = this.config.firstOrder;
+    if (this.options.fused !== false && fusedMamlApplies(input)) return fusedMamlMetaGradient(input, firstOrder);
+    return firstOrder ? firstOrderMetaGradient(input) : secondOrderMetaGradient(input);
   }
 
   adapt(input: AdaptInput) {
@@ -42,8 +58,11 @@ export class Maml implements MetaAlgorithm {
   }
 }
 
-/** Adapts inside the outer gradient so it differentiates through the inner steps. */
-function secondOrderMetaGradient({ model, params, batch, inner, loss }: MetaGradientInput): MetaGradientOutput {
+/**
+ * The generic second-order path: adapts inside the outer gradient so it differentiates
+ * through the inner steps (any model, any number of steps).
+ */
+export function secondOrderMetaGradient({ model, params, batch, inner, loss }: MetaGradientInput): MetaGradientOutput {
   const T = dim(batch.supportX, 0);
   const support: Tensor[] = [];
   let accuracy: Tensor | undefined;
@@ -65,7 +84,7 @@ function secondOrderMetaGradient({ model, params, batch, inner, loss }: MetaGrad
 }
 
 /** Adapts outside any gradient tape, then takes the query gradient at the adapted parameters. */
-function firstOrderMetaGradient({ model, params, batch, inner, loss }: MetaGradientInput): MetaGradientOutput {
+export function firstOrderMetaGradient({ model, params, batch, inner, loss }: MetaGradientInput): MetaGradientOutput {
   const adapted = sgdAdapt({ model, params, supportX: batch.supportX, supportY: batch.supportY, inner, loss });
   let accuracy: Tensor | undefined;
   const { value, grads } = tf.valueAndGrads((...phi: Tensor[]) => {

@@ -1,0 +1,4 @@
+export { taskMatMul, taskMatMulReference, type TaskMatMulOptions } from './task-matmul';
+export { columnSum, dense, matMulT } from './linear';
+export { relu, reluMask } from './relu';
+export { wasmKernelsActive } from './wasm';
