@@ -1,3 +1,4 @@
 const { getJestProjectsAsync } = require('@nx/jest');
 
-module.exports = async () => ({ projects: await getJestProjectsAsync() });
+// testTimeout is a global option: per-project presets cannot set it.
+module.exports = async () => ({ projects: await getJestProjectsAsync(), testTimeout: 60000 });

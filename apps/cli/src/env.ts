@@ -15,6 +15,8 @@ export const ENV = {
   traceFile: 'CHAMELEON_TRACE_FILE',
   maxMessageBytes: 'CHAMELEON_MAX_MESSAGE_BYTES',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  /** Fault injection for resilience tests: a simulator dies after streaming this many chunks. */
+  faultExitAfterChunks: 'CHAMELEON_FAULT_EXIT_AFTER_CHUNKS',
 } as const;
 
 export const env = (name: keyof typeof ENV): string | undefined => {

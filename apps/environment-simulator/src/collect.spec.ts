@@ -37,7 +37,7 @@ describe('collectRollouts across simulator replicas', () => {
     const clients = servers.map((s) => connect(EnvironmentSimulatorServiceClient, s.address));
     const { episodes, stats } = await collectRollouts(clients, request(40, 30));
     expect(episodes.size).toBe(40);
-    expect(stats).toEqual({ streams: 2, failures: 0, lostReplicas: 0 });
+    expect(stats).toEqual({ streams: 2, failures: 0, lostReplicas: 0, lost: [] });
     for (const e of episodes.values()) {
       expect(e.length).toBe(30);
       expect(e.observations.length).toBe(60);

@@ -1,1 +1,1 @@
-export { environmentSimulatorService } from './service';
+export { environmentSimulatorService, type SimulatorFaults } from './service';

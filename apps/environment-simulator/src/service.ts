@@ -21,7 +21,7 @@ import {
   type StepWorldsResponse,
 } from '@chameleon/proto';
 import { optionalFromWire, toWireDType } from '@chameleon/tensor';
-import { batchToWire, serverStream, taskFromWire, unary, type HostedService } from '@chameleon/transport';
+import { batchToWire, serverStream, taskFromWire, unary, type HostedService, type StreamWriter } from '@chameleon/transport';
 import { Policies, streamRollouts } from './stream-rollouts';
 import { actionSpec, SequentialEnvironments, WorldSets, DEFAULT_WORLD_SET_OPTIONS, type WorldSetOptions } from './worlds';
 
@@ -49,11 +49,34 @@ function describeEnvironment(name: string, version: string, description: string,
   };
 }
 
+let chunksSent = 0;
+
+/** Counts streamed chunks and kills the process at the configured fault point (tests only). */
+function withFaults<T>(out: StreamWriter<T>, faults: SimulatorFaults | undefined): StreamWriter<T> {
+  const limit = faults?.exitAfterChunks;
+  if (!limit) return out;
+  return {
+    ctx: out.ctx,
+    async write(m) {
+      await out.write(m);
+      if (++chunksSent >= limit) {
+        process.stderr.write(`fault injection: exiting after ${chunksSent} chunks\n`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+    },
+  };
+}
+
 /**
  * The environment simulator, supervised part: environment plugins draw support and query
  * sets for task batches.
  */
-export function environmentSimulatorService(registry: PluginRegistry, options: { worldSets?: WorldSetOptions } = {}): HostedService {
+/** Fault injection for resilience tests: the process dies hard after streaming this many chunks. */
+export interface SimulatorFaults {
+  readonly exitAfterChunks?: number;
+}
+
+export function environmentSimulatorService(registry: PluginRegistry, options: { worldSets?: WorldSetOptions; faults?: SimulatorFaults } = {}): HostedService {
   const sequential = new SequentialEnvironments(registry);
   const worlds = new WorldSets(sequential, options.worldSets ?? DEFAULT_WORLD_SET_OPTIONS);
   const policies = new Policies(registry);
@@ -93,7 +116,7 @@ export function environmentSimulatorService(registry: PluginRegistry, options: {
       resetWorlds: unary<ResetWorldsRequest, ResetWorldsResponse>('EnvironmentSimulator.ResetWorlds', (req) => worlds.reset(req)),
       stepWorlds: unary<StepWorldsRequest, StepWorldsResponse>('EnvironmentSimulator.StepWorlds', (req) => worlds.step(req)),
       closeWorlds: unary<CloseWorldsRequest, CloseWorldsResponse>('EnvironmentSimulator.CloseWorlds', (req) => worlds.close(req)),
-      streamRollouts: serverStream<StreamRolloutsRequest, StreamRolloutsResponse>('EnvironmentSimulator.StreamRollouts', (req, out) => streamRollouts(req, out, sequential, policies)),
+      streamRollouts: serverStream<StreamRolloutsRequest, StreamRolloutsResponse>('EnvironmentSimulator.StreamRollouts', (req, out) => streamRollouts(req, withFaults(out, options.faults), sequential, policies)),
     },
     stop: () => worlds.closeAll(),
   };

@@ -157,7 +157,13 @@ export class RlRun extends RunBase {
     });
     const preReturn = mean(meanReturns(pre.episodes, tasks.length));
     const postReturn = mean(meanReturns(post.episodes, tasks.length));
-    return { metaLoss: -postReturn, preAdaptationLoss: -preReturn, preAdaptationReturn: preReturn, postAdaptationReturn: postReturn };
+    return {
+      metaLoss: -postReturn,
+      preAdaptationLoss: -preReturn,
+      preAdaptationReturn: preReturn,
+      postAdaptationReturn: postReturn,
+      extra: { rollouts: { pre: { episodes: pre.episodes.size, ...pre.stats }, post: { episodes: post.episodes.size, ...post.stats } }, kl: step.kl, accepted: step.accepted },
+    };
   }
 
   /** Plain TRPO on a batch of tasks (the pretrained baseline, or the oracle seeing its task). */
@@ -180,7 +186,7 @@ export class RlRun extends RunBase {
     t.params = paramValues(paramsFromWire(step.params, 'params'), this.names(oracle));
     t.iteration = i + 1;
     const r = mean(meanReturns(pre.episodes, tasks.length));
-    return { metaLoss: -r, preAdaptationLoss: -r, preAdaptationReturn: r, postAdaptationReturn: r };
+    return { metaLoss: -r, preAdaptationLoss: -r, preAdaptationReturn: r, postAdaptationReturn: r, extra: { rollouts: { pre: { episodes: pre.episodes.size, ...pre.stats } }, kl: step.kl, accepted: step.accepted } };
   }
 
   protected async finalEvaluation(): Promise<void> {

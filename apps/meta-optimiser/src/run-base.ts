@@ -21,6 +21,8 @@ export interface IterationResult {
   preAdaptationLoss: number;
   preAdaptationReturn?: number;
   postAdaptationReturn?: number;
+  /** Further fields for metrics.jsonl (e.g. rollout statistics). */
+  extra?: Record<string, unknown>;
 }
 
 /** A training phase: its length, position and one iteration. */
@@ -229,6 +231,7 @@ export abstract class RunBase {
         metaLoss: out.metaLoss,
         preAdaptationLoss: out.preAdaptationLoss,
         ...(out.preAdaptationReturn !== undefined ? { preAdaptationReturn: out.preAdaptationReturn, postAdaptationReturn: out.postAdaptationReturn } : {}),
+        ...(out.extra ?? {}),
         itPerSec,
         phaseSeconds,
         traceId,

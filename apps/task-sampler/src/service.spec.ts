@@ -40,7 +40,7 @@ describe('TaskSampler over gRPC', () => {
   it('answers an unknown family with NOT_FOUND listing what exists', async () => {
     const e = await rejection(peers.sampleTasks({ ...ok, family: 'omniglot-typo' }));
     expect(e.code).toBe('NOT_FOUND');
-    expect(e.message).toMatch(/no task-family plugin named "omniglot-typo"; available: sinusoid/);
+    expect(e.message).toMatch(/no task-family plugin named "omniglot-typo"; available: 2d-navigation, ant-dir, ant-goal, halfcheetah-dir, halfcheetah-vel, sinusoid/);
   });
 
   it('answers a missing family or split with INVALID_ARGUMENT naming the field', async () => {

@@ -132,9 +132,19 @@ export class Peers {
     return unaryCall(this.evaluator, this.evaluator.evaluatePolicy, req, 'evaluator EvaluatePolicy', this.opts(this.deadlines.evaluate, 1));
   }
 
-  /** Streams rollouts from the simulators (spread over replicas, with failover). */
-  rollouts(req: StreamRolloutsRequest) {
-    return collectRollouts(this.simulators, req, { deadlineMs: this.deadlines.adapt, metadata: this.metadata });
+  /** Replicas that failed recently: index -> time until which they are skipped. */
+  private readonly coolDown = new Map<number, number>();
+
+  /**
+   * Streams rollouts from the simulators (spread over replicas, with failover). A replica
+   * that failed is skipped for 30 s, then tried again (it may have been restarted).
+   */
+  async rollouts(req: StreamRolloutsRequest) {
+    const now = Date.now();
+    const skip = new Set([...this.coolDown].filter(([, until]) => until > now).map(([r]) => r));
+    const result = await collectRollouts(this.simulators, req, { deadlineMs: this.deadlines.adapt, metadata: this.metadata, skip });
+    for (const r of result.stats.lost) this.coolDown.set(r, Date.now() + 30_000);
+    return result;
   }
 
   evaluate(req: EvaluateRequest): Promise<EvaluateResponse> {

@@ -25,6 +25,8 @@ export interface RolloutStats {
   failures: number;
   /** Replicas that were given up on. */
   lostReplicas: number;
+  /** Indices of the replicas given up on. */
+  lost: number[];
 }
 
 const key = (e: EpisodeRef) => `${e.task}/${e.episode}`;
@@ -50,14 +52,17 @@ function isReplicaFailure(e: unknown): boolean {
 export async function collectRollouts(
   simulators: readonly EnvironmentSimulatorServiceClient[],
   request: StreamRolloutsRequest,
-  options: { deadlineMs?: number; maxFailures?: number; metadata?: () => grpc.Metadata } = {},
+  options: { deadlineMs?: number; maxFailures?: number; metadata?: () => grpc.Metadata; skip?: ReadonlySet<number> } = {},
 ): Promise<{ episodes: Map<string, Episode>; stats: RolloutStats }> {
   const done = new Map<string, Episode>();
-  const stats: RolloutStats = { streams: 0, failures: 0, lostReplicas: 0 };
-  const alive = simulators.map(() => true);
+  const stats: RolloutStats = { streams: 0, failures: 0, lostReplicas: 0, lost: [] };
+  // Replicas known to have failed recently are skipped, unless that would leave none.
+  const skip = options.skip && options.skip.size < simulators.length ? options.skip : new Set<number>();
+  const alive = simulators.map((_, r) => !skip.has(r));
+  const live0 = alive.filter(Boolean).length;
   const maxFailures = options.maxFailures ?? 3 * simulators.length;
   const units: EpisodeRef[][] = [];
-  const per = Math.ceil(request.episodes.length / simulators.length);
+  const per = Math.ceil(request.episodes.length / live0);
   for (let i = 0; i < request.episodes.length; i += per) units.push(request.episodes.slice(i, i + per));
 
   const runUnit = (replica: number, unit: EpisodeRef[]) =>
@@ -94,6 +99,7 @@ export async function collectRollouts(
         stats.failures++;
         alive[r] = false;
         stats.lostReplicas++;
+        stats.lost.push(r);
         if (missing.length) queue.push(missing);
         if (stats.failures > maxFailures) throw unavailable(`rollouts failed ${stats.failures} times; giving up`);
       }

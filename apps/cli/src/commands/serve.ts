@@ -51,9 +51,11 @@ export async function serve(service: string, flags: Flags): Promise<void> {
     case 'task-sampler':
       hosted = taskSamplerService(registry());
       break;
-    case 'environment-simulator':
-      hosted = environmentSimulatorService(registry());
+    case 'environment-simulator': {
+      const after = env('faultExitAfterChunks');
+      hosted = environmentSimulatorService(registry(), { faults: after ? { exitAfterChunks: Number(after) } : undefined });
       break;
+    }
     case 'learner': {
       const c = parse(learnerServiceConfig, { ...common(flags), backend: flags.backend ?? env('backend') });
       config = c;
