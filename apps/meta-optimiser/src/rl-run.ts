@@ -5,7 +5,7 @@ import type { Checkpoint, Parameters, PolicyAdaptation, PolicySpec, StreamRollou
 import { Split } from '@chameleon/proto';
 import { paramsFromWire, paramsToWire, paramValues } from '@chameleon/tensor';
 import { ATTR, SPAN, withSpan } from '@chameleon/telemetry';
-import { episodesToBatches, meanReturns, policyEvaluationToJson, type Episode } from '@chameleon/transport';
+import { collectWithLearnerAct, episodesToBatches, meanReturns, policyEvaluationToJson, type Episode } from '@chameleon/transport';
 import { CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 import { RunBase, SERVICE, dataSeed, type IterationResult, type RunBaseParts, type TrainingPhase } from './run-base';
 
@@ -117,6 +117,11 @@ export class RlRun extends RunBase {
     };
   }
 
+  /** Rollouts through the configured inference path. */
+  private collect(req: StreamRolloutsRequest) {
+    return this.config.rollouts.inference === 'learner' && !req.observeTask ? collectWithLearnerAct(this.peers, req) : this.peers.rollouts(req);
+  }
+
   private sampleTasks(i: number, timed: Timed): Promise<TaskSpec[]> {
     const c = this.config;
     return timed(SPAN.SAMPLE_TASKS, () => this.peers.sampleTasks({ family: c.task.family, familyConfig: c.task.config, split: Split.SPLIT_TRAIN, seed: c.seed, startIndex: i * c.meta.batchSize, count: c.meta.batchSize }));
@@ -136,10 +141,10 @@ export class RlRun extends RunBase {
   private async metaIteration(i: number, timed: Timed): Promise<IterationResult> {
     const c = this.config;
     const tasks = await this.sampleTasks(i, timed);
-    const pre = await timed('rollouts_pre', () => this.peers.rollouts(this.rolloutRequest(tasks, [this.wire(this.theta)], dataSeed(c.seed, 'pre', i))));
+    const pre = await timed('rollouts_pre', () => this.collect(this.rolloutRequest(tasks, [this.wire(this.theta)], dataSeed(c.seed, 'pre', i))));
     const preBatches = this.batches(pre.episodes, tasks.length);
     const adapted = await timed('adapt', () => this.peers.adaptPolicy({ policy: this.parts.policySpec, params: this.wire(this.theta), trajectories: preBatches, adaptation: this.adaptation(), taskParams: [] }));
-    const post = await timed('rollouts_post', () => this.peers.rollouts(this.rolloutRequest(tasks, adapted.adapted, dataSeed(c.seed, 'post', i))));
+    const post = await timed('rollouts_post', () => this.collect(this.rolloutRequest(tasks, adapted.adapted, dataSeed(c.seed, 'post', i))));
     const step = await timed(SPAN.META_GRADIENT, () =>
       this.peers.policyMetaStep({
         algorithm: c.algorithm.name,
@@ -171,7 +176,7 @@ export class RlRun extends RunBase {
     const oracle = t === this.oracle;
     const c = this.config;
     const tasks = await this.sampleTasks(i, timed);
-    const pre = await timed('rollouts_pre', () => this.peers.rollouts(this.rolloutRequest(tasks, [this.wire(t)], dataSeed(c.seed, t.name, i), oracle)));
+    const pre = await timed('rollouts_pre', () => this.collect(this.rolloutRequest(tasks, [this.wire(t)], dataSeed(c.seed, t.name, i), oracle)));
     const step = await timed(SPAN.META_GRADIENT, () =>
       this.peers.policyMetaStep({
         algorithm: 'trpo',

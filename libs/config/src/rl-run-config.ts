@@ -88,9 +88,14 @@ export const rlRunConfig = z
         chunkSteps: z.number().int().min(32).max(256).default(128),
         /** Worlds a simulator steps together per request. Default 64. */
         parallelWorlds: z.number().int().min(1).max(1024).default(64),
+        /**
+         * Where the policy acts: "simulator" (next to the simulator, streamed back; default)
+         * or "learner" (the learner's Act RPC per step, for large or GPU policies).
+         */
+        inference: z.enum(['simulator', 'learner']).default('simulator'),
       })
       .strict()
-      .default({ chunkSteps: 128, parallelWorlds: 64 }),
+      .default({ chunkSteps: 128, parallelWorlds: 64, inference: 'simulator' }),
     checkpoint: z.object({ /** Checkpoint every this many iterations (and at the end). Default 10. */ every: z.number().int().min(1).default(10) }).strict().default({ every: 10 }),
     baseline: z
       .object({

@@ -8,3 +8,4 @@ export * from './peers';
 export * from './evaluation-json';
 export * from './adapters';
 export * from './rollouts';
+export * from './remote-act';

@@ -5,6 +5,8 @@ import {
   EvaluatorServiceClient,
   LearnerServiceClient,
   TaskSamplerServiceClient,
+  type ActRequest,
+  type ActResponse,
   type AdaptPolicyRequest,
   type AdaptPolicyResponse,
   type AdaptRequest,
@@ -117,6 +119,10 @@ export class Peers {
 
   describeLearner(): Promise<DescribeResponse> {
     return unaryCall(this.learner, this.learner.describe, {}, 'learner Describe', this.opts(this.deadlines.sampleTasks));
+  }
+
+  act(req: ActRequest): Promise<ActResponse> {
+    return unaryCall(this.learner, this.learner.act, req, 'learner Act', this.opts(this.deadlines.sampleTasks));
   }
 
   adaptPolicy(req: AdaptPolicyRequest): Promise<AdaptPolicyResponse> {
