@@ -7,6 +7,8 @@ import { evaluationSections } from './sections/evaluation';
 import { filesSection } from './sections/files';
 import { headerHtml, runTitle } from './sections/header';
 import type { PlotFn } from './sections/plot';
+import { rlEvaluationSections } from './sections/rl-evaluation';
+import { rlTrainingSections } from './sections/rl-training';
 import { traceSection } from './sections/trace';
 import { trainingSections } from './sections/training';
 
@@ -21,7 +23,8 @@ export const REPORT_FILE = 'report.html';
 
 /**
  * Turns a run folder into one self-contained HTML page (inline SVG plots, inline CSS, no
- * script, no network) and returns its path. Optional files that are missing or damaged are
+ * script, no network) and returns its path. Supervised and RL runs (`kind: "rl"` in
+ * config.json or eval.json) get the same layout with their own numbers. Optional files that are missing or damaged are
  * named on the page; only a missing folder or config.json throws.
  *
  * @example
@@ -39,7 +42,13 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     }
   };
   try {
-    const [training, evaluation, trace] = await Promise.all([trainingSections(data, plot), evaluationSections(data, plot), traceSection(data, plot)]);
+    // RL runs plot returns (higher is better, any sign) where supervised runs plot losses.
+    const rl = data.kind === 'rl';
+    const [training, evaluation, trace] = await Promise.all([
+      (rl ? rlTrainingSections : trainingSections)(data, plot),
+      (rl ? rlEvaluationSections : evaluationSections)(data, plot),
+      traceSection(data, plot),
+    ]);
     const missing = data.missing.length
       ? note(`Not in this folder: ${data.missing.map((m) => `<code>${escapeHtml(m.file)}</code>`).join(', ')} (see <a href="#files">Files</a>).`, 'missing')
       : '';

@@ -6,7 +6,8 @@ import { FileEntry, listRunFiles } from './files';
 import { MetricsSummary, summariseMetrics } from './metrics';
 import { SelectedTrace, selectWaterfallTrace } from './traces';
 import type { JsonlStats } from './jsonl';
-import type { EvalReport, RunInfo } from './types';
+import { configKind, parseEvaluation, RunKind } from './run-kind';
+import type { EvalReport, PolicyEvalReport, RunInfo } from './types';
 
 /** The files a run folder may hold, and what the page loses without each. */
 export const RUN_FILES = {
@@ -21,9 +22,14 @@ export const RUN_FILES = {
 export interface RunData {
   dir: string;
   config: Record<string, unknown>;
+  /** "rl" when config.json or eval.json says `kind: "rl"`: the page then shows returns, not losses. */
+  kind: RunKind;
   run?: RunInfo;
   metrics?: MetricsSummary;
+  /** A supervised eval.json. */
   evaluation?: EvalReport;
+  /** An RL eval.json (episode returns, observation paths). */
+  policyEvaluation?: PolicyEvalReport;
   traces?: { selected?: SelectedTrace; stats: JsonlStats };
   files: FileEntry[];
   moreFiles: number;
@@ -60,7 +66,7 @@ export async function loadRun(dir: string, exclude: readonly string[] = []): Pro
     throw new ChameleonError('INVALID_ARGUMENT', `${configPath} is not valid JSON: ${(e as Error).message}`, 'config.json');
   }
 
-  const data: RunData = { dir, config, files: [], moreFiles: 0, missing: [], problems: [] };
+  const data: RunData = { dir, config, kind: configKind(config), files: [], moreFiles: 0, missing: [], problems: [] };
   const present = (key: keyof typeof RUN_FILES): string | undefined => {
     const path = join(dir, RUN_FILES[key].file);
     if (existsSync(path)) return path;
@@ -80,16 +86,18 @@ export async function loadRun(dir: string, exclude: readonly string[] = []): Pro
   if (runPath) data.run = await attempt('run.json', async () => (await readJsonFile(runPath)) as RunInfo);
   const evalPath = present('evaluation');
   if (evalPath) {
-    data.evaluation = await attempt('eval.json', async () => {
-      const e = (await readJsonFile(evalPath)) as EvalReport;
-      if (!Array.isArray(e.results)) throw new Error('it has no "results" array');
-      return e;
-    });
+    const parsed = await attempt('eval.json', async () => parseEvaluation(await readJsonFile(evalPath), data.kind));
+    if (parsed?.kind === 'rl') {
+      data.kind = 'rl';
+      data.policyEvaluation = parsed.report;
+    } else if (parsed) data.evaluation = parsed.report;
   }
   const metricsPath = present('metrics');
   if (metricsPath) data.metrics = await attempt('metrics.jsonl', () => summariseMetrics(metricsPath));
   const tracesPath = present('traces');
-  if (tracesPath) data.traces = await attempt('traces.jsonl', () => selectWaterfallTrace(tracesPath));
+  // RL: show a meta-train iteration (rollouts, adaptation, meta-step), not a later baseline one.
+  const preferPhase = data.kind === 'rl' ? 'meta-train' : undefined;
+  if (tracesPath) data.traces = await attempt('traces.jsonl', () => selectWaterfallTrace(tracesPath, preferPhase));
 
   for (const [file, stats] of [
     ['metrics.jsonl', data.metrics?.stats],

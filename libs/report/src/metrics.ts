@@ -10,6 +10,9 @@ export interface ProgressRow {
   iteration: number;
   metaLoss: number;
   preAdaptationLoss: number;
+  /** RL runs only (NaN otherwise): mean episode return before / after adaptation. */
+  preAdaptationReturn: number;
+  postAdaptationReturn: number;
   itPerSec: number;
   elapsed: number;
 }
@@ -26,6 +29,7 @@ export interface MetricsSummary {
   stats: JsonlStats;
 }
 
+const FIELDS: (keyof ProgressRow)[] = ['iteration', 'metaLoss', 'preAdaptationLoss', 'preAdaptationReturn', 'postAdaptationReturn', 'itPerSec', 'elapsed'];
 const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
 /** Streams metrics.jsonl once, keeping compact rows, then bins each phase's curve. */
@@ -42,6 +46,8 @@ export async function summariseMetrics(path: string, maxPoints = MAX_PLOT_POINTS
         iteration: num(r['iteration']),
         metaLoss: num(r['metaLoss']),
         preAdaptationLoss: num(r['preAdaptationLoss']),
+        preAdaptationReturn: num(r['preAdaptationReturn']),
+        postAdaptationReturn: num(r['postAdaptationReturn']),
         itPerSec: num(r['itPerSec']),
         elapsed: num(r['elapsed']),
       });
@@ -61,7 +67,7 @@ export async function summariseMetrics(path: string, maxPoints = MAX_PLOT_POINTS
   for (const [phase, rows] of Object.entries(raw)) {
     rows.sort((a, b) => a.iteration - b.iteration);
     progressCounts[phase] = rows.length;
-    progress[phase] = downsample(rows, maxPoints, ['iteration', 'metaLoss', 'preAdaptationLoss', 'itPerSec', 'elapsed']);
+    progress[phase] = downsample(rows, maxPoints, FIELDS);
   }
   const phaseSeconds = Object.fromEntries(Object.entries(phaseSum).map(([k, v]) => [k, v / phaseCount]));
   return { progress, progressCounts, phaseSeconds, validation, checkpoints, stats };

@@ -19,6 +19,14 @@ describe('pickTrace', () => {
     expect(pickTrace([candidate('a', 3, 5n, 2), candidate('b', 3, 5n, 1)])?.traceId).toBe('a');
   });
 
+  it('with a preferred phase (RL runs: meta-train), a root of that phase wins first, without it nothing changes', () => {
+    const train = { ...candidate('train', 3, 1n), phase: 'meta-train' };
+    const later = { ...candidate('baseline', 4, 9n), phase: 'baseline' };
+    expect(pickTrace([train, later], 'meta-train')?.traceId).toBe('train');
+    expect(pickTrace([train, later])?.traceId).toBe('baseline');
+    expect(pickTrace([later], 'meta-train')?.traceId).toBe('baseline');
+  });
+
   it('ignores traces without a meta_iteration root', () => {
     expect(pickTrace([candidate('health', 9, undefined), candidate('a', 1, 1n)])?.traceId).toBe('a');
     expect(pickTrace([candidate('health', 9, undefined)])).toBeUndefined();

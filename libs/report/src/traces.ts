@@ -4,6 +4,7 @@ import type { SpanRecord } from './types';
 /** Name of the root span of one meta-iteration, and its iteration attribute. */
 export const META_ITERATION_SPAN = 'meta_iteration';
 export const ITERATION_ATTRIBUTE = 'chameleon.iteration';
+export const PHASE_ATTRIBUTE = 'chameleon.phase';
 /** Rows beyond this make the waterfall unreadable; the rest are counted, not drawn. */
 export const MAX_WATERFALL_SPANS = 150;
 
@@ -14,6 +15,8 @@ export interface TraceCandidate {
   /** Start of the meta_iteration root (ns since epoch), when the trace has one. */
   rootStartNs?: bigint;
   iteration?: number;
+  /** The root's training phase ("meta-train", "baseline", ...), when it says. */
+  phase?: string;
   /** Order of the root in the file, the last tie-break. */
   order: number;
 }
@@ -32,6 +35,9 @@ export interface WaterfallSpan {
 export interface SelectedTrace {
   traceId: string;
   iteration?: number;
+  phase?: string;
+  /** The phase asked for (see selectWaterfallTrace), when a trace of it was found. */
+  preferredPhase?: string;
   services: string[];
   spans: WaterfallSpan[];
   /** Spans of the trace left out of the drawing (beyond MAX_WATERFALL_SPANS). */
@@ -43,17 +49,21 @@ export interface SelectedTrace {
 /**
  * The meta_iteration trace with the most distinct services; ties go to the latest root start
  * (then the later one in the file). Traces without a meta_iteration root are not candidates.
+ * With `preferPhase`, a root of that phase beats any other first (RL runs: the baseline and
+ * oracle iterations reach as many services as meta-train ones, and come later, but only a
+ * meta-train iteration shows the adaptation).
  */
-export function pickTrace(candidates: Iterable<TraceCandidate>): TraceCandidate | undefined {
+export function pickTrace(candidates: Iterable<TraceCandidate>, preferPhase?: string): TraceCandidate | undefined {
   let best: TraceCandidate | undefined;
   for (const c of candidates) {
     if (c.rootStartNs === undefined) continue;
-    if (!best || isBetter(c, best)) best = c;
+    if (!best || isBetter(c, best, preferPhase)) best = c;
   }
   return best;
 }
 
-function isBetter(a: TraceCandidate, b: TraceCandidate): boolean {
+function isBetter(a: TraceCandidate, b: TraceCandidate, preferPhase?: string): boolean {
+  if (preferPhase && (a.phase === preferPhase) !== (b.phase === preferPhase)) return a.phase === preferPhase;
   if (a.services.length !== b.services.length) return a.services.length > b.services.length;
   if (a.rootStartNs !== b.rootStartNs) return (a.rootStartNs ?? 0n) > (b.rootStartNs ?? 0n);
   return a.order > b.order;
@@ -134,7 +144,7 @@ export function toWaterfall(spans: readonly SpanRecord[], maxSpans = MAX_WATERFA
  * first keeps only the services and root start per trace, the second only the chosen
  * trace's spans (lines not containing its id are not even parsed).
  */
-export async function selectWaterfallTrace(path: string): Promise<{ selected?: SelectedTrace; stats: JsonlStats }> {
+export async function selectWaterfallTrace(path: string, preferPhase?: string): Promise<{ selected?: SelectedTrace; stats: JsonlStats }> {
   const traces = new Map<string, TraceCandidate>();
   let order = 0;
   const trace = (traceId: string, service: string): TraceCandidate => {
@@ -159,13 +169,16 @@ export async function selectWaterfallTrace(path: string): Promise<{ selected?: S
       if (r['name'] !== META_ITERATION_SPAN) return;
       const start = toNs(r['startUnixNano']);
       if (start !== undefined && (t.rootStartNs === undefined || start < t.rootStartNs)) t.rootStartNs = start;
-      const iteration = (r['attributes'] as Record<string, unknown> | undefined)?.[ITERATION_ATTRIBUTE];
+      const attributes = r['attributes'] as Record<string, unknown> | undefined;
+      const iteration = attributes?.[ITERATION_ATTRIBUTE];
       if (typeof iteration === 'number') t.iteration = iteration;
+      const phase = attributes?.[PHASE_ATTRIBUTE];
+      if (typeof phase === 'string') t.phase = detach(phase);
       t.order = order++;
     },
     { shortcut },
   );
-  const best = pickTrace(traces.values());
+  const best = pickTrace(traces.values(), preferPhase);
   if (!best) return { stats };
 
   const spans: SpanRecord[] = [];
@@ -182,6 +195,8 @@ export async function selectWaterfallTrace(path: string): Promise<{ selected?: S
     selected: {
       traceId: best.traceId,
       iteration: best.iteration,
+      phase: best.phase,
+      preferredPhase: preferPhase !== undefined && best.phase === preferPhase ? preferPhase : undefined,
       services: [...best.services].sort(),
       spans: laid.spans,
       omitted: laid.omitted,

@@ -37,6 +37,9 @@ export interface ProgressEvent {
   total?: number;
   metaLoss?: number;
   preAdaptationLoss?: number;
+  /** RL runs: mean undiscounted episode return before / after the inner adaptation step. */
+  preAdaptationReturn?: number;
+  postAdaptationReturn?: number;
   itPerSec?: number;
   phaseSeconds?: Record<string, number>;
   traceId?: string;
@@ -94,4 +97,32 @@ export interface SpanRecord {
   durationMs?: number;
   attributes?: Record<string, unknown>;
   status?: { code: number };
+}
+
+/** One policy candidate of an RL evaluation: mean episode return over tasks per adaptation step. */
+export interface PolicyCandidateResult {
+  name: string;
+  episodeReturn: StepStat[];
+}
+
+/** One evaluation task's observation paths: "<candidate>/step<k>" → [episode][t][observation dim]. */
+export interface PolicyTaskPaths {
+  taskId: string;
+  /** Task parameters as sampled, e.g. `{ goal: [x, y] }` or `{ velocity: 1.2 }`. */
+  params?: Record<string, unknown>;
+  paths: Record<string, number[][][]>;
+}
+
+/** `eval.json` of an RL run (`kind: "rl"`, see PolicyEvaluationJson in @chameleon/transport). */
+export interface PolicyEvalReport {
+  kind: 'rl';
+  backend?: string;
+  numTasks?: number;
+  episodesPerTask?: number;
+  horizon?: number;
+  maxSteps?: number;
+  learningRate?: number;
+  seconds?: number;
+  results: PolicyCandidateResult[];
+  paths?: PolicyTaskPaths[];
 }

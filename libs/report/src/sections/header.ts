@@ -3,13 +3,10 @@ import { escapeHtml, table } from '../html';
 import { formatDuration, formatMeanCi, formatNumber } from '../format';
 import type { RunData } from '../load-run';
 import type { CandidateResult, EvalReport, StepStat } from '../types';
+import { configValue } from './config-value';
+import { rlFacts, rlResultsHtml } from './rl-results';
 
-/** Reads a dotted path ("algorithm.name") out of the config, if it is a scalar. */
-export function configValue(config: Record<string, unknown>, path: string): string | undefined {
-  let v: unknown = config;
-  for (const key of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-}
+export { configValue };
 
 export function runTitle(data: RunData, title?: string): string {
   return title ?? configValue(data.config, 'name') ?? basename(data.dir);
@@ -35,7 +32,8 @@ export function headerHtml(data: RunData, title?: string): string {
     ['Algorithm', configValue(c, 'algorithm.name')],
     ['Task family', configValue(c, 'task.family')],
     ['Meta-iterations', configValue(c, 'meta.iterations')],
-    ['Backend', data.run?.backend ?? data.evaluation?.backend],
+    ...(data.kind === 'rl' ? rlFacts(c) : []),
+    ['Backend', data.run?.backend ?? data.evaluation?.backend ?? data.policyEvaluation?.backend],
     ['State', data.run?.state],
     ['Machine', machine(data)],
     ['Wall time', data.run?.wallSeconds !== undefined ? formatDuration(data.run.wallSeconds) : undefined],
@@ -47,11 +45,16 @@ export function headerHtml(data: RunData, title?: string): string {
   const dl = facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v ?? '—')}</dd>`).join('');
   return `<header>
 <h1>${escapeHtml(runTitle(data, title))}</h1>
-<p class="subtitle">Chameleon training run report</p>
+<p class="subtitle">Chameleon ${data.kind === 'rl' ? 'meta-RL ' : ''}training run report</p>
 <dl class="facts">${dl}</dl>
-${data.evaluation ? resultsHtml(data.evaluation) : ''}
+${results(data)}
 <details><summary>Configuration (config.json)</summary><pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre></details>
 </header>`;
+}
+
+function results(data: RunData): string {
+  if (data.policyEvaluation) return rlResultsHtml(data.policyEvaluation, data.config);
+  return data.evaluation ? resultsHtml(data.evaluation) : '';
 }
 
 const at = (stats: readonly StepStat[] | undefined, step: number) => stats?.find((s) => s.step === step);

@@ -15,7 +15,7 @@ export async function traceSection(data: RunData, plot: PlotFn): Promise<string>
     body = note(`traces.jsonl holds ${t.stats.records} span(s) but no "${META_ITERATION_SPAN}" root span.`, 'missing');
   } else {
     const s = t.selected;
-    const facts = `Trace <code class="trace-id">${escapeHtml(s.traceId)}</code>${s.iteration !== undefined ? `, iteration ${s.iteration}` : ''}: ${s.spans.length + s.omitted} spans across ${s.services.length} service(s) (${escapeHtml(s.services.join(', '))}). Chosen as the ${META_ITERATION_SPAN} trace with the most services (ties: the latest) among ${s.candidates}.`;
+    const facts = `Trace <code class="trace-id">${escapeHtml(s.traceId)}</code>${s.iteration !== undefined ? `, ${s.preferredPhase ? `${escapeHtml(s.preferredPhase)} ` : ''}iteration ${s.iteration}` : ''}: ${s.spans.length + s.omitted} spans across ${s.services.length} service(s) (${escapeHtml(s.services.join(', '))}). Chosen as the ${s.preferredPhase ? `${escapeHtml(s.preferredPhase)} ` : ''}${META_ITERATION_SPAN} trace with the most services (ties: the latest) among ${s.candidates}.`;
     const omitted = s.omitted ? ` The ${s.omitted} latest-starting span(s) are not drawn.` : '';
     body = `<p>${facts}${omitted}</p>` + (await plot('waterfall', waterfallSpec(s.spans)));
   }

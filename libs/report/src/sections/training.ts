@@ -37,14 +37,20 @@ export function validationPoints(m: MetricsSummary): ValidationPoint[] {
   return points;
 }
 
-function progressNote(m: MetricsSummary): string {
+/** "Long runs are averaged into bins (meta-train: 500 points from 2,000 progress lines; …)". */
+export function binningNote(m: MetricsSummary): string {
   const counts = Object.entries(m.progressCounts).map(
     ([phase, n]) => `${escapeHtml(phase)}: ${(m.progress[phase]?.length ?? 0).toLocaleString('en-US')} points from ${n.toLocaleString('en-US')} progress lines`,
   );
-  return `Query-set loss per meta-batch, before and after the inner-loop adaptation. Long runs are averaged into bins (${counts.join('; ')}).`;
+  return `Long runs are averaged into bins (${counts.join('; ')})`;
 }
 
-function phaseTable(m: MetricsSummary): string {
+function progressNote(m: MetricsSummary): string {
+  return `Query-set loss per meta-batch, before and after the inner-loop adaptation. ${binningNote(m)}.`;
+}
+
+/** Mean seconds per meta-iteration in each phase of the loop, and its share. */
+export function phaseTable(m: MetricsSummary): string {
   const entries = Object.entries(m.phaseSeconds);
   if (entries.length === 0) return '';
   const total = entries.reduce((a, [, v]) => a + v, 0);
@@ -52,10 +58,17 @@ function phaseTable(m: MetricsSummary): string {
   return `<h3>Where a meta-iteration's time goes (mean per iteration)</h3>${table([['phase', 'time', 'share'], ...rows])}`;
 }
 
-function checkpointsNote(m: MetricsSummary): string {
+/** How many checkpoints, and where the last one is. */
+export function checkpointsNote(m: MetricsSummary): string {
   if (m.checkpoints.length === 0) return '';
   const last = m.checkpoints[m.checkpoints.length - 1];
   return note(`${m.checkpoints.length} checkpoint(s); the last at iteration ${last.iteration}${last.phase ? ` (${escapeHtml(last.phase)})` : ''}: <code>${escapeHtml(last.path)}</code>`);
+}
+
+/** Iterations/s over wall-clock time, every phase; '' when no line has both numbers. */
+export async function speedPlot(m: MetricsSummary, plot: PlotFn): Promise<string> {
+  const speed = Object.entries(m.progress).flatMap(([phase, rows]) => rows.map((r) => ({ phase, elapsed: r.elapsed, itPerSec: r.itPerSec })));
+  return speed.some((p) => Number.isFinite(p.itPerSec) && Number.isFinite(p.elapsed)) ? plot('throughput', throughputSpec(speed)) : '';
 }
 
 /** "Meta-training" and "Validation" sections. */
@@ -68,9 +81,7 @@ export async function trainingSections(data: RunData, plot: PlotFn): Promise<str
   const parts: string[] = [];
   const loss = lossPoints(m);
   parts.push(loss.length ? await plot('training-loss', lossCurveSpec(loss), progressNote(m)) : note('metrics.jsonl has no progress lines.', 'missing'));
-  const speed = Object.entries(m.progress).flatMap(([phase, rows]) => rows.map((r) => ({ phase, elapsed: r.elapsed, itPerSec: r.itPerSec })));
-  if (speed.some((p) => Number.isFinite(p.itPerSec) && Number.isFinite(p.elapsed))) parts.push(await plot('throughput', throughputSpec(speed)));
-  parts.push(phaseTable(m), checkpointsNote(m));
+  parts.push(await speedPlot(m, plot), phaseTable(m), checkpointsNote(m));
 
   const vpoints = validationPoints(m);
   const candidates = [...new Set([...(data.evaluation?.results.map((r) => r.name) ?? []), ...vpoints.map((p) => p.candidate)])];

@@ -14,10 +14,10 @@ export interface ExampleCurves {
   pretrainedKey?: string;
 }
 
-/** Steps available for a candidate in an example's predictions, ascending. */
-function stepsOf(example: EvalExample, candidate: string): number[] {
+/** Steps available for a candidate among keys "<candidate>/step<k>", ascending. */
+function stepsOf(keys: readonly string[], candidate: string): number[] {
   const steps: number[] = [];
-  for (const key of Object.keys(example.predictions ?? {})) {
+  for (const key of keys) {
     const m = /^(.*)\/step(\d+)$/.exec(key);
     if (m && m[1] === candidate) steps.push(Number(m[2]));
   }
@@ -25,27 +25,32 @@ function stepsOf(example: EvalExample, candidate: string): number[] {
 }
 
 /**
- * Chooses the curves: the first candidate (default: the first prediction key's) before
- * adaptation (step 0), after one step and after its last step, plus "pretrained" at its
- * last step when present.
+ * Chooses among keys "<candidate>/step<k>": the first candidate (default: the first key's)
+ * before adaptation (step 0), after one step and after its last step, plus "pretrained" at
+ * its last step when present. Shared by the supervised examples and the RL paths.
  */
-export function exampleCurves(example: EvalExample, candidate?: string): ExampleCurves {
-  const keys = Object.keys(example.predictions ?? {});
+export function curveKeys(keys: readonly string[], candidate?: string): ExampleCurves {
   const first = candidate && keys.some((k) => k.startsWith(`${candidate}/`)) ? candidate : keys[0]?.replace(/\/step\d+$/, '');
   const out: ExampleCurves = { candidate: first, keys: [] };
   if (first) {
-    const steps = stepsOf(example, first);
+    const steps = stepsOf(keys, first);
     const wanted = [0, 1, steps[steps.length - 1]].filter((s) => steps.includes(s));
     out.keys = [...new Set(wanted)].map((s) => `${first}/step${s}`);
   }
   if (first !== PRETRAINED) {
-    const pre = stepsOf(example, PRETRAINED);
+    const pre = stepsOf(keys, PRETRAINED);
     if (pre.length > 0) out.pretrainedKey = `${PRETRAINED}/step${pre[pre.length - 1]}`;
   }
   return out;
 }
 
-function label(key: string): string {
+/** The curves of one example task's predictions (see curveKeys). */
+export function exampleCurves(example: EvalExample, candidate?: string): ExampleCurves {
+  return curveKeys(Object.keys(example.predictions ?? {}), candidate);
+}
+
+/** Legend text of a key: "maml, before adaptation (step 0)", "maml, after 5 steps". */
+export function stepLabel(key: string): string {
   const m = /^(.*)\/step(\d+)$/.exec(key);
   if (!m) return key;
   return Number(m[2]) === 0 ? `${m[1]}, before adaptation (step 0)` : `${m[1]}, after ${m[2]} step${m[2] === '1' ? '' : 's'}`;
@@ -85,13 +90,13 @@ export function examplesSpec(examples: readonly EvalExample[], candidate?: strin
     push(truth, e.grid?.y);
     const curves = exampleCurves(e, candidate);
     for (const key of curves.keys) {
-      add(label(key));
-      push(label(key), e.predictions[key]);
+      add(stepLabel(key));
+      push(stepLabel(key), e.predictions[key]);
     }
     if (curves.pretrainedKey) {
-      dashed.add(label(curves.pretrainedKey));
-      add(label(curves.pretrainedKey));
-      push(label(curves.pretrainedKey), e.predictions[curves.pretrainedKey]);
+      dashed.add(stepLabel(curves.pretrainedKey));
+      add(stepLabel(curves.pretrainedKey));
+      push(stepLabel(curves.pretrainedKey), e.predictions[curves.pretrainedKey]);
     }
     const sx = e.support?.x ?? [];
     const sy = e.support?.y ?? [];
