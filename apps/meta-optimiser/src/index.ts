@@ -1,4 +1,4 @@
 export { MetaOptimiser, type MetaOptimiserOptions } from './service';
 export { RunBase, dataSeed } from './run-base';
 export { SupervisedRun } from './supervised-run';
-export { loadCheckpoint, saveCheckpoint, writeAtomic } from './checkpoint';
+export { loadCheckpoint, saveCheckpoint, writeAtomic } from '@chameleon/transport';

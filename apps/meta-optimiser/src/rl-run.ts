@@ -6,7 +6,7 @@ import { Split } from '@chameleon/proto';
 import { paramsFromWire, paramsToWire, paramValues } from '@chameleon/tensor';
 import { ATTR, SPAN, withSpan } from '@chameleon/telemetry';
 import { collectWithLearnerAct, episodesToBatches, meanReturns, policyEvaluationToJson, type Episode } from '@chameleon/transport';
-import { CHECKPOINT_FORMAT_VERSION } from './checkpoint';
+import { CHECKPOINT_FORMAT_VERSION } from '@chameleon/transport';
 import { RunBase, SERVICE, dataSeed, type IterationResult, type RunBaseParts, type TrainingPhase } from './run-base';
 
 /** What the run needs of a policy plugin: its parameters' names and shapes, and an initialiser. */

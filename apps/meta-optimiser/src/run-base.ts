@@ -7,7 +7,7 @@ import type { AnyRunConfig } from '@chameleon/config';
 import { RunState, type Checkpoint, type RunStatus, type WatchRunResponse } from '@chameleon/proto';
 import { ATTR, SPAN, currentTraceId, metrics, withSpan } from '@chameleon/telemetry';
 import type { Peers } from '@chameleon/transport';
-import { saveCheckpoint } from './checkpoint';
+import { saveCheckpoint } from '@chameleon/transport';
 
 /** Spans of the outer loop carry this service name, also when all services share a process. */
 export const SERVICE = 'meta-optimiser';

@@ -21,7 +21,7 @@ import {
   type WatchRunResponse,
 } from '@chameleon/proto';
 import { serverStream, unary, type HostedService, type Peers } from '@chameleon/transport';
-import { loadCheckpoint } from './checkpoint';
+import { loadCheckpoint } from '@chameleon/transport';
 import type { RunBase } from './run-base';
 import { SupervisedRun } from './supervised-run';
 import { RlRun, type PolicyShape } from './rl-run';

@@ -7,7 +7,7 @@ import { Split, type Checkpoint, type ModelSpec } from '@chameleon/proto';
 import { paramsFromWire, paramsToWire, paramValues } from '@chameleon/tensor';
 import { ATTR, SPAN, withSpan } from '@chameleon/telemetry';
 import { evaluationToJson } from '@chameleon/transport';
-import { CHECKPOINT_FORMAT_VERSION, optimiserFromWire, optimiserToWire } from './checkpoint';
+import { CHECKPOINT_FORMAT_VERSION, optimiserFromWire, optimiserToWire } from '@chameleon/transport';
 import { RunBase, SERVICE, dataSeed, type RunBaseParts, type TrainingPhase } from './run-base';
 
 /** One trainable parameter set with its optimiser: theta, or the pretrained baseline. */

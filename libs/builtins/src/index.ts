@@ -2,11 +2,12 @@ import { mujocoPlugins, navigationEnvPlugin, navigationFamilyPlugin, sinusoidSou
 import { builtinAlgorithms } from '@chameleon/meta';
 import { mlpPlugin } from '@chameleon/nn';
 import { gaussianMlpPolicyPlugin, rlAlgorithms } from '@chameleon/rl';
+import { builtinAgents } from '@chameleon/agents';
 import { loadPluginModule, PluginRegistry } from '@chameleon/plugins';
 import { sinusoidFamilyPlugin } from '@chameleon/tasks';
 
 /** Every built-in plugin, registered exactly like an external one. */
-export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, mlpPlugin, gaussianMlpPolicyPlugin, ...builtinAlgorithms, ...rlAlgorithms];
+export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, mlpPlugin, gaussianMlpPolicyPlugin, ...builtinAlgorithms, ...rlAlgorithms, ...builtinAgents];
 
 /**
  * A registry with the built-ins and the given external plugin modules.

@@ -8,3 +8,4 @@ export * from './generated/chameleon/v1/learner';
 export * from './generated/chameleon/v1/meta_optimiser';
 export * from './generated/chameleon/v1/evaluator';
 export * from './generated/chameleon/v1/checkpoint';
+export * from './generated/chameleon/v1/agent';

@@ -9,3 +9,5 @@ export * from './evaluation-json';
 export * from './adapters';
 export * from './rollouts';
 export * from './remote-act';
+export * from './auth';
+export * from './checkpoint-file';

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'agent-server',
+  preset: '../../jest.preset.js',
+};

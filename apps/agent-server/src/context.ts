@@ -1,0 +1,40 @@
+import type { AgentContext, CheckpointContent, NamedParams } from '@chameleon/agents';
+import { loadCheckpoint } from '@chameleon/transport';
+import type { PluginRegistry } from '@chameleon/plugins';
+import type { Parameters } from '@chameleon/proto';
+import type { Policy } from '@chameleon/rl';
+import { paramsFromWire } from '@chameleon/tensor';
+
+const named = (p: Parameters | undefined, field: string): NamedParams | undefined => {
+  if (!p || !p.tensors.length) return undefined;
+  const list = paramsFromWire(p, field);
+  return { names: list.map((x) => x.name), values: list.map((x) => Float32Array.from(x.tensor.data)) };
+};
+
+/** Agents read checkpoints and build policies through the host's plugin registry. */
+export function agentContext(registry: PluginRegistry): AgentContext {
+  const cache = new Map<string, CheckpointContent>();
+  return {
+    readCheckpoint(path: string): CheckpointContent {
+      let c = cache.get(path);
+      if (!c) {
+        const ckpt = loadCheckpoint(path, 'checkpoint');
+        const arch = ckpt.model?.architecture;
+        if (!arch) throw new Error(`checkpoint ${path} names no policy`);
+        c = {
+          policy: { architecture: arch, config: (ckpt.model?.config ?? {}) as Record<string, unknown> },
+          params: named(ckpt.params, 'checkpoint.params')!,
+          baseline: named(ckpt.baselineParams, 'checkpoint.baseline_params'),
+          trainees: Object.fromEntries(ckpt.trainees.flatMap((t) => {
+            const p = named(t.params, `checkpoint.trainees.${t.name}`);
+            return p ? [[t.name, p]] : [];
+          })),
+          config: (ckpt.config ?? {}) as Record<string, unknown>,
+        };
+        cache.set(path, c);
+      }
+      return c;
+    },
+    createPolicy: (architecture, config) => registry.create<Policy>('policy', architecture, config, 'policy.config'),
+  };
+}

@@ -1,0 +1,4 @@
+export { agentServerService, fieldAgents, type AgentEntry } from './service';
+export { agentContext } from './context';
+export { AgentMetrics } from './metrics';
+export { liveSessions, type FieldedAgent } from './play';

@@ -1,0 +1,98 @@
+/** One episode as the agent lived it: rows aligned, obs before each action. */
+export interface EpisodeRecord {
+  readonly length: number;
+  /** [length * obs] */
+  readonly observations: Float32Array;
+  /** [length * act] as sampled (unclipped). */
+  readonly actions: Float32Array;
+  /** [length] log-probability of each action under the policy that chose it. */
+  readonly logProbs: Float32Array;
+  /** [length] reward after each action. */
+  readonly rewards: Float32Array;
+  /** [length] discount after each action (0 at a terminal state). */
+  readonly discounts: Float32Array;
+  /** +1 win, 0 draw, -1 loss (competitive environments), when known. */
+  readonly outcome?: number;
+}
+
+/** An agent's state against one opponent: created per match, disposed when it ends. */
+export interface AgentSession {
+  /** The action for an observation; fast (called every step, p99 target a few ms). */
+  act(observation: Float32Array): { action: Float32Array; logProb: number };
+  /** After a round: adapt from the round's episodes (the agent may keep older ones). */
+  endRound(episodes: readonly EpisodeRecord[]): { episodesUsed: number };
+  dispose(): void;
+}
+
+/**
+ * An agent: a policy with an adaptation rule, fielded against opponents. The agent-server,
+ * `chameleon play` and `chameleon tournament` load agents as plugins (kind "agent").
+ *
+ * @example
+ *   const s = agent.session({ opponentId: 'bob', seed: 1 });
+ *   const { action } = s.act(obs);
+ *   s.endRound(episodes); // adapt between rounds
+ */
+export interface Agent {
+  readonly kind: 'agent';
+  readonly name: string;
+  readonly description: string;
+  readonly observationSize: number;
+  readonly actionSize: number;
+  session(options: { opponentId: string; seed: number }): AgentSession;
+}
+
+export const isAgent = (a: unknown): a is Agent => !!a && (a as Agent).kind === 'agent' && typeof (a as Agent).session === 'function';
+
+/** Records one episode step by step (the agent-server and `play` use it for every agent). */
+export class EpisodeRecorder {
+  private obs: number[] = [];
+  private act: number[] = [];
+  private logp: number[] = [];
+  private rew: number[] = [];
+  private disc: number[] = [];
+  private pending = false;
+
+  constructor(readonly observationSize: number, readonly actionSize: number) {}
+
+  /** The agent acted on `observation`. */
+  acted(observation: Float32Array, action: Float32Array, logProb: number): void {
+    this.obs.push(...observation);
+    this.act.push(...action);
+    this.logp.push(logProb);
+    this.pending = true;
+  }
+
+  /** The environment answered the last action. */
+  rewarded(reward: number, discount: number): void {
+    if (!this.pending) return;
+    this.rew.push(reward);
+    this.disc.push(discount);
+    this.pending = false;
+  }
+
+  get length(): number {
+    return this.rew.length;
+  }
+
+  /** The episode so far (complete rows only), and a fresh recorder state. */
+  take(outcome?: number): EpisodeRecord {
+    const n = this.rew.length;
+    const rec: EpisodeRecord = {
+      length: n,
+      observations: Float32Array.from(this.obs.slice(0, n * this.observationSize)),
+      actions: Float32Array.from(this.act.slice(0, n * this.actionSize)),
+      logProbs: Float32Array.from(this.logp.slice(0, n)),
+      rewards: Float32Array.from(this.rew),
+      discounts: Float32Array.from(this.disc),
+      outcome,
+    };
+    this.obs = [];
+    this.act = [];
+    this.logp = [];
+    this.rew = [];
+    this.disc = [];
+    this.pending = false;
+    return rec;
+  }
+}

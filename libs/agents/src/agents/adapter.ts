@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { Rng } from '@chameleon/core';
+import { tf, type Tensor } from '@chameleon/nn';
+import type { PluginManifest } from '@chameleon/plugins';
+import { importanceSurrogate, type Policy } from '@chameleon/rl';
+import type { Agent, EpisodeRecord } from '../agent';
+import { rowsWithAdvantages } from '../batch';
+import { paramsFor, type AgentFactory } from '../context';
+
+export const metaAdapterConfig = z
+  .object({
+    /** Checkpoint of a continuous-adaptation (or MAML-RL) run. */
+    checkpoint: z.string().min(1),
+    /** Most recent episodes the update uses (K of Algorithm 2). Default 4. */
+    recentEpisodes: z.number().int().min(1).max(1000).default(4),
+    /** Step size when the checkpoint has no learned "alpha/<param>" step sizes. Default 0.1. */
+    stepSize: z.number().min(0).default(0.1),
+    /** Discount. Default 0.99. */
+    discount: z.number().gt(0).max(1).default(0.99),
+    /** Act with the mean. Default false. */
+    deterministic: z.boolean().default(false),
+  })
+  .strict();
+export type MetaAdapterConfig = z.infer<typeof metaAdapterConfig>;
+
+/**
+ * The importance-corrected update of Al-Shedivat et al. (2018), Algorithm 2 / eq. 9:
+ * phi = theta + alpha * grad_theta (1/K) sum_k [pi_theta(tau_k) / pi_phi_prev(tau_k)] * A(tau_k),
+ * always from the meta-learned theta, with the K most recent trajectories (gathered with the
+ * previous phi, so each step's ratio pi_theta / pi_phi_prev corrects for the policy that
+ * acted). alpha is per-parameter when the checkpoint learned it.
+ */
+export function importanceCorrectedUpdate(
+  policy: Policy,
+  theta: readonly Float32Array[],
+  alpha: ReadonlyArray<Float32Array | number>,
+  episodes: readonly EpisodeRecord[],
+  discount: number,
+): Float32Array[] {
+  const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: discount });
+  if (rows.n === 0) return theta.map((t) => t.slice());
+  const out = tf.tidy(() => {
+    const th = theta.map((v, i) => tf.tensor(v, policy.spec[i].shape as number[]));
+    const obs = tf.tensor2d(rows.observations, [rows.n, policy.observationSize]);
+    const act = tf.tensor2d(rows.actions, [rows.n, policy.actionSize]);
+    const old = tf.tensor1d(rows.logProbs);
+    const adv = tf.tensor1d(rows.advantages);
+    const { grads } = tf.valueAndGrads((...p: Tensor[]) => importanceSurrogate(policy.logProb(p, obs, act), old, adv) as tf.Scalar)(th);
+    return th.map((t, i) => tf.add(t, tf.mul(typeof alpha[i] === 'number' ? (alpha[i] as number) : tf.tensor(alpha[i] as Float32Array, policy.spec[i].shape as number[]), grads[i])));
+  });
+  const values = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(out);
+  return values.map((v) => Float32Array.from(v));
+}
+
+export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentFactory> = {
+  kind: 'agent',
+  name: 'meta-adapter',
+  version: '1.0.0',
+  description: 'Continuous adaptation via meta-learning (Al-Shedivat et al. 2018): importance-corrected update from theta* with alpha* after every round',
+  configSchema: metaAdapterConfig,
+  create: (config) => (ctx) => {
+    const ckpt = ctx.readCheckpoint(config.checkpoint);
+    const policy = ctx.createPolicy(ckpt.policy.architecture, ckpt.policy.config);
+    const theta = paramsFor(policy, ckpt.params, `checkpoint ${config.checkpoint}`);
+    const byName = new Map(ckpt.params.names.map((n, i) => [n, ckpt.params.values[i]]));
+    const alpha = policy.spec.map((s) => byName.get(`alpha/${s.name}`) ?? config.stepSize);
+    const agent: Agent = {
+      kind: 'agent',
+      name: 'meta-adapter',
+      description: metaAdapterAgent.description,
+      observationSize: policy.observationSize,
+      actionSize: policy.actionSize,
+      session: ({ seed }) => {
+        const rng = Rng.fromKeys('agent', seed);
+        let phi = theta;
+        let recent: EpisodeRecord[] = [];
+        return {
+          act: (obs) => {
+            const r = policy.act(phi, obs, 1, rng, config.deterministic);
+            return { action: r.actions, logProb: r.logProbs[0] };
+          },
+          endRound: (episodes) => {
+            recent = [...recent, ...episodes].slice(-config.recentEpisodes);
+            phi = importanceCorrectedUpdate(policy, theta, alpha, recent, config.discount);
+            return { episodesUsed: recent.length };
+          },
+          dispose: () => {
+            recent = [];
+          },
+        };
+      },
+    };
+    return agent;
+  },
+};

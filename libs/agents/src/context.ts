@@ -1,0 +1,44 @@
+import type { Policy } from '@chameleon/rl';
+import type { Agent } from './agent';
+
+/** A named parameter list read from a checkpoint, in spec order. */
+export interface NamedParams {
+  readonly names: string[];
+  readonly values: Float32Array[];
+}
+
+/** What an agent may read from a training checkpoint. */
+export interface CheckpointContent {
+  /** The policy plugin and its configuration. */
+  readonly policy: { architecture: string; config: Record<string, unknown> };
+  /** Meta-learned parameters (theta, and e.g. "alpha/<param>" step sizes). */
+  readonly params: NamedParams;
+  /** The pretrained (multi-task) baseline, when trained. */
+  readonly baseline?: NamedParams;
+  /** Further trainees by name (e.g. "oracle"). */
+  readonly trainees: Record<string, NamedParams>;
+  /** The run configuration. */
+  readonly config: Record<string, unknown>;
+}
+
+/**
+ * What the hosting app gives agent plugins: domain code cannot read protobuf checkpoints or
+ * build plugins itself, so the agent-server and the CLI inject these.
+ */
+export interface AgentContext {
+  readCheckpoint(path: string): CheckpointContent;
+  createPolicy(architecture: string, config: Record<string, unknown>): Policy;
+}
+
+/** An agent plugin's product: a factory bound to the host's context. */
+export type AgentFactory = (ctx: AgentContext) => Agent;
+
+/** Picks named parameters in the policy's order, failing with the missing names. */
+export function paramsFor(policy: Policy, p: NamedParams, what: string): Float32Array[] {
+  const byName = new Map(p.names.map((n, i) => [n, p.values[i]]));
+  return policy.spec.map((s) => {
+    const v = byName.get(s.name);
+    if (!v) throw new Error(`${what} has no parameter "${s.name}" (has ${p.names.join(', ')})`);
+    return v;
+  });
+}

@@ -1,0 +1,15 @@
+export * from './agent';
+export * from './context';
+export * from './batch';
+export * from './agents/fixed';
+export * from './agents/adapter';
+export * from './agents/ppo-tracking';
+export * from './agents/scripted';
+
+import { fixedPolicyAgent } from './agents/fixed';
+import { metaAdapterAgent } from './agents/adapter';
+import { ppoTrackingAgent } from './agents/ppo-tracking';
+import { stillAgent } from './agents/scripted';
+
+/** Built-in agent plugins. */
+export const builtinAgents = [fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, stillAgent];
