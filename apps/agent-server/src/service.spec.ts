@@ -13,7 +13,7 @@ import { healthStatus, rejection } from '@chameleon/transport/src/testing';
 import { agentContext } from './context';
 import { liveSessions } from './play';
 import { agentServerService, fieldAgents } from './service';
-import { PlayClient } from './testing';
+import { PlayClient } from '@chameleon/transport';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;

@@ -15,6 +15,15 @@ export const ENV = {
   traceFile: 'CHAMELEON_TRACE_FILE',
   maxMessageBytes: 'CHAMELEON_MAX_MESSAGE_BYTES',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  agents: 'CHAMELEON_AGENTS',
+  tokens: 'CHAMELEON_TOKENS',
+  tlsCert: 'CHAMELEON_TLS_CERT',
+  tlsKey: 'CHAMELEON_TLS_KEY',
+  tlsCa: 'CHAMELEON_TLS_CA',
+  peerToken: 'CHAMELEON_PEER_TOKEN',
+  peerTlsCa: 'CHAMELEON_PEER_TLS_CA',
+  peerTlsCert: 'CHAMELEON_PEER_TLS_CERT',
+  peerTlsKey: 'CHAMELEON_PEER_TLS_KEY',
   /** Fault injection for resilience tests: a simulator dies after streaming this many chunks. */
   faultExitAfterChunks: 'CHAMELEON_FAULT_EXIT_AFTER_CHUNKS',
 } as const;

@@ -10,7 +10,7 @@ import { initTelemetry, type TelemetryHandle } from '@chameleon/telemetry';
 import { env } from './env';
 import { log } from './log';
 
-const SERVICES = ['task-sampler', 'environment-simulator', 'learner', 'meta-optimiser', 'evaluator'] as const;
+const SERVICES = ['task-sampler', 'environment-simulator', 'learner', 'meta-optimiser', 'evaluator', 'agent-server'] as const;
 
 function telemetry(serviceName: string, traceFile?: string): void {
   if (traceFile) mkdirSync(dirname(resolve(traceFile)), { recursive: true });
@@ -65,6 +65,11 @@ program
   .option('--plugins <modules>', 'comma-separated external plugin modules')
   .option('--trace-file <file>', 'write spans as JSON lines here (when no OTLP endpoint is set)')
   .option('--max-message-bytes <n>', 'largest gRPC message')
+  .option('--agents <file>', 'agent-server: YAML list of {name, plugin, config} to field')
+  .option('--tokens <list>', 'comma-separated bearer tokens required of clients (agent-server: always when set)')
+  .option('--tls-cert <file>', 'serve TLS with this certificate chain (PEM)')
+  .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+  .option('--tls-ca <file>', 'require client certificates signed by this CA (mTLS)')
   .addOption(backendOption())
   .action((service: string, opts: Record<string, string | undefined>) =>
     run(async () => {
@@ -144,6 +149,48 @@ program
       await evalCommand(flags);
     })(),
   );
+
+const matchOptions = (c: Command) =>
+  c
+    .option('--env <name>', 'two-player environment', 'robosumo')
+    .option('--env-config <json>', 'environment configuration (JSON)')
+    .option('--rounds <n>', 'rounds per pairing', '100')
+    .option('--episodes-per-round <n>', 'episodes per round (agents adapt after each round)', '3')
+    .option('--seed <n>', 'seed', '1')
+    .option('--out <dir>', 'output folder')
+    .option('--token <token>', 'bearer token for remote agent-servers')
+    .option('--tls-ca <file>', 'CA to verify remote agent-servers (TLS)')
+    .option('--tls-cert <file>', 'client certificate (mTLS)')
+    .option('--tls-key <file>', 'client key (mTLS)')
+    .option('--plugins <modules>', 'comma-separated external plugin modules')
+    .addOption(backendOption());
+
+matchOptions(
+  program
+    .command('play')
+    .description('play two agents against each other for rounds of episodes (either may be remote: host:port/agent)')
+    .requiredOption('--agent <spec>', 'plugin[:checkpoint] (e.g. meta-adapter:runs/x/checkpoint.ckpt) or host:port/agent')
+    .requiredOption('--opponent <spec>', 'the other player, same forms'),
+).action((flags: Record<string, string | undefined>) =>
+  run(async () => {
+    telemetry('chameleon');
+    const { play } = require('./commands/play') as typeof import('./commands/play');
+    await play(flags);
+  })(),
+);
+
+matchOptions(
+  program
+    .command('tournament')
+    .description('round robin over a population of agents; TrueSkill ratings from every episode')
+    .requiredOption('--agents <file>', 'YAML list of {name, spec}'),
+).action((flags: Record<string, string | undefined>) =>
+  run(async () => {
+    telemetry('chameleon');
+    const { tournament } = require('./commands/play') as typeof import('./commands/play');
+    await tournament(flags);
+  })(),
+);
 
 program
   .command('plugins')

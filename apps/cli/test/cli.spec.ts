@@ -44,7 +44,7 @@ describe('chameleon CLI', () => {
   it('answers an unknown service or a bad flag with exit code 2', async () => {
     const r = await runCli(['serve', 'learnr']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/<service>: must be one of task-sampler, environment-simulator, learner, meta-optimiser, evaluator; got "learnr"/);
+    expect(r.stderr).toMatch(/<service>: must be one of task-sampler, environment-simulator, learner, meta-optimiser, evaluator, agent-server; got "learnr"/);
     const e = await runCli(['eval', '--checkpoint', join(dir, 'missing.ckpt')]);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/--checkpoint: cannot read checkpoint/);

@@ -8,6 +8,12 @@ export interface ActingPolicy {
   readonly observationSize: number;
   readonly actionSize: number;
   act(params: readonly Float32Array[], obs: Float32Array, n: number, rng: Rng, deterministic?: boolean): { actions: Float32Array; logProbs: Float32Array };
+  /**
+   * Optional: act on n rows at once with the standard-normal draws given (noise [n * act];
+   * zeros for the mean). When present, each world's draws come from its own stream and the
+   * whole group acts in one call: the same actions as `act` world by world.
+   */
+  actWithNoise?(params: readonly Float32Array[], obs: Float32Array, n: number, noise: Float64Array): { actions: Float32Array; logProbs: Float32Array };
 }
 
 export interface EpisodeId {
@@ -231,11 +237,21 @@ export async function runRollouts(plan: RolloutPlan, policy: ActingPolicy, emit:
           const obs = new Float32Array(worlds.length * obsSize);
           worlds.forEach((w, k) => obs.set(ts.observations.subarray(w * obsSize, (w + 1) * obsSize), k * obsSize));
           // Each world samples from its own stream, so grouping never changes an episode.
-          worlds.forEach((w, k) => {
-            const r = policy.act(plan.params[p], obs.subarray(k * obsSize, (k + 1) * obsSize), 1, policyRngs[w], plan.deterministic);
-            actions.set(r.actions, w * actSize);
-            logProbs[w] = r.logProbs[0];
-          });
+          if (policy.actWithNoise) {
+            const noise = new Float64Array(worlds.length * actSize);
+            if (!plan.deterministic) worlds.forEach((w, k) => { for (let j = 0; j < actSize; j++) noise[k * actSize + j] = policyRngs[w].normal(); });
+            const r = policy.actWithNoise(plan.params[p], obs, worlds.length, noise);
+            worlds.forEach((w, k) => {
+              actions.set(r.actions.subarray(k * actSize, (k + 1) * actSize), w * actSize);
+              logProbs[w] = r.logProbs[k];
+            });
+          } else {
+            worlds.forEach((w, k) => {
+              const r = policy.act(plan.params[p], obs.subarray(k * obsSize, (k + 1) * obsSize), 1, policyRngs[w], plan.deterministic);
+              actions.set(r.actions, w * actSize);
+              logProbs[w] = r.logProbs[0];
+            });
+          }
         }
         const before = ts.observations;
         ts = env.step(actions);

@@ -13,3 +13,4 @@ import { stillAgent } from './agents/scripted';
 
 /** Built-in agent plugins. */
 export const builtinAgents = [fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, stillAgent];
+export * from './trueskill';

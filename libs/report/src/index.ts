@@ -35,3 +35,4 @@ export type { RunKind } from './run-kind';
 export { waterfallSpec } from './specs/waterfall';
 export { formatMeanCi, formatNumber, formatDuration } from './format';
 export * from './types';
+export * from './play-report';

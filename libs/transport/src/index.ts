@@ -11,3 +11,4 @@ export * from './rollouts';
 export * from './remote-act';
 export * from './auth';
 export * from './checkpoint-file';
+export * from './play-client';

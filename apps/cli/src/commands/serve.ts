@@ -7,7 +7,10 @@ import { evaluatorService } from '@chameleon/app-evaluator';
 import { learnerService } from '@chameleon/app-learner';
 import { MetaOptimiser } from '@chameleon/app-meta-optimiser';
 import { taskSamplerService } from '@chameleon/app-task-sampler';
-import { Peers, startServer, type HostedService } from '@chameleon/transport';
+import { Peers, bearer, channelCredentials, serverCredentials, startServer, tokenAuthInterceptor, type HostedService } from '@chameleon/transport';
+import { agentContext, agentServerService, fieldAgents, type AgentEntry } from '@chameleon/app-agent-server';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { ZodType } from 'zod';
 import { env, list } from '../env';
 import { emit, log } from '../log';
@@ -31,6 +34,30 @@ function common(flags: Flags) {
     maxMessageBytes: max === undefined ? undefined : Number(max),
     plugins: list(flags.plugins ?? env('plugins')),
   };
+}
+
+/** How this service reaches its peers: TLS material and a token, from CHAMELEON_PEER_* variables. */
+function peerOptions(maxMessageBytes: number) {
+  const token = env('peerToken');
+  return {
+    maxMessageBytes,
+    credentials: channelCredentials({ ca: env('peerTlsCa'), cert: env('peerTlsCert'), key: env('peerTlsKey') }),
+    metadata: token ? () => bearer(token) : undefined,
+  };
+}
+
+function readAgents(path: string | undefined): AgentEntry[] {
+  if (!path) throw invalidArgument('--agents', 'the agent-server needs a YAML list of {name, plugin, config} to field');
+  let value: unknown;
+  try {
+    value = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw invalidArgument('--agents', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(value) || !value.every((a) => a && typeof a.name === 'string' && typeof a.plugin === 'string')) {
+    throw invalidArgument('--agents', `${path} must be a YAML list of {name, plugin, config}`);
+  }
+  return value as AgentEntry[];
 }
 
 function peers(flags: Flags) {
@@ -66,7 +93,7 @@ export async function serve(service: string, flags: Flags): Promise<void> {
     case 'evaluator': {
       const c = parse(evaluatorServiceConfig, { ...common(flags), peers: peers(flags) });
       config = c;
-      hosted = evaluatorService(new Peers(c.peers, { maxMessageBytes: c.maxMessageBytes }), registry());
+      hosted = evaluatorService(new Peers(c.peers, peerOptions(c.maxMessageBytes)), registry());
       break;
     }
     case 'meta-optimiser': {
@@ -76,15 +103,31 @@ export async function serve(service: string, flags: Flags): Promise<void> {
         runsDir: flags.runsDir ?? env('runsDir'),
       });
       config = c;
-      const mo = new MetaOptimiser({ peers: new Peers(c.peers, { maxMessageBytes: c.maxMessageBytes }), registry: registry(), runsDir: resolve(c.runsDir), log });
+      const mo = new MetaOptimiser({ peers: new Peers(c.peers, peerOptions(c.maxMessageBytes)), registry: registry(), runsDir: resolve(c.runsDir), log });
       hosted = mo.service();
       beforeStop = () => mo.stopAll();
       break;
     }
+    case 'agent-server': {
+      await backend(flags.backend);
+      const reg = registry();
+      hosted = agentServerService(fieldAgents(readAgents(flags.agents ?? env('agents')), reg, agentContext(reg)));
+      break;
+    }
     default:
-      throw invalidArgument('<service>', `must be one of task-sampler, environment-simulator, learner, meta-optimiser, evaluator; got "${service}"`);
+      throw invalidArgument('<service>', `must be one of task-sampler, environment-simulator, learner, meta-optimiser, evaluator, agent-server; got "${service}"`);
   }
-  const server = await startServer({ label: service, services: [hosted], host: config.host, port: config.port, maxMessageBytes: config.maxMessageBytes, log });
+  const tokens = list(flags.tokens ?? env('tokens'));
+  const server = await startServer({
+    label: service,
+    services: [hosted],
+    host: config.host,
+    port: config.port,
+    maxMessageBytes: config.maxMessageBytes,
+    credentials: serverCredentials({ cert: flags.tlsCert ?? env('tlsCert'), key: flags.tlsKey ?? env('tlsKey'), ca: flags.tlsCa ?? env('tlsCa') }),
+    interceptors: tokens.length ? [tokenAuthInterceptor(tokens)] : undefined,
+    log,
+  });
   emit({ event: 'listening', service, address: server.address, port: server.port, pid: process.pid });
   log(`${service} listening on ${config.host}:${server.port}`);
   await untilSignal(async () => {

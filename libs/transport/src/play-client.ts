@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AgentServiceClient, StepType, type PlayRequest, type PlayResponse } from '@chameleon/proto';
 import { toWire } from '@chameleon/tensor';
-import { fromServiceError } from '@chameleon/transport';
+import { fromServiceError } from './status';
 
 /**
  * A lockstep Play client for tests and the load benchmark: send one message, await the
