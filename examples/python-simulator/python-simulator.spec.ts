@@ -254,7 +254,7 @@ if (!status.ready) {
     it('collects every requested episode exactly once and complete, with finite returns', async () => {
       const req = request();
       const { episodes, stats } = await collectRollouts([client], req);
-      expect(stats).toEqual({ streams: 1, failures: 0, lostReplicas: 0 });
+      expect(stats).toEqual({ streams: 1, failures: 0, lostReplicas: 0, lost: [] });
       expect([...episodes.keys()].sort()).toEqual(req.episodes.map((e) => `${e.task}/${e.episode}`).sort());
       for (const e of episodes.values()) checkEpisode(e, goal(rolloutTasks[e.ref.task]));
     });

@@ -1,5 +1,5 @@
 import { check, invalidArgument, stableStringify } from '@chameleon/core';
-import { isSequential, type SupervisedSource } from '@chameleon/envs';
+import { agentsPerMatch, isSequential, type SupervisedSource } from '@chameleon/envs';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
   DataType,
@@ -29,7 +29,7 @@ const f32 = DataType.DATA_TYPE_FLOAT32;
 
 /** What ListEnvironments says of one environment plugin (supervised or sequential). */
 function describeEnvironment(name: string, version: string, description: string, env: unknown): EnvironmentInfo {
-  const base = { name, version, description, inputSpec: undefined, targetSpec: undefined, observationSpec: undefined, actionSpec: undefined, maxEpisodeSteps: 0 };
+  const base = { name, version, description, inputSpec: undefined, targetSpec: undefined, observationSpec: undefined, actionSpec: undefined, maxEpisodeSteps: 0, agentsPerMatch: 0 };
   if (isSequential(env)) {
     const s = env.spec;
     return {
@@ -38,6 +38,7 @@ function describeEnvironment(name: string, version: string, description: string,
       observationSpec: { name: 'observation', dtype: f32, shape: [...s.observationShape], elementMinimum: [], elementMaximum: [] },
       actionSpec: actionSpec(s),
       maxEpisodeSteps: s.maxEpisodeSteps,
+      agentsPerMatch: agentsPerMatch(env),
     };
   }
   const src = env as SupervisedSource;

@@ -1,5 +1,5 @@
 import { createRegistry } from '@chameleon/builtins';
-import { describeEnvironmentContract, isSequential, NavigationFamily } from '@chameleon/envs';
+import { agentsPerMatch, describeEnvironmentContract, isSequential, NavigationFamily, type SequentialEnvironment } from '@chameleon/envs';
 import { SinusoidFamily, sampleTasks, type TaskFamily } from '@chameleon/tasks';
 import { toWire } from '@chameleon/tensor';
 import { Peers, remoteWorlds, taskToWire, unaryCall, type RunningServer } from '@chameleon/transport';
@@ -25,12 +25,13 @@ const sinusoid = sampleTasks(new SinusoidFamily(), { split: 'train', seed: 1, st
 const registry = createRegistry();
 const sequential = registry.list('environment').filter((m) => isSequential(m.create(m.configSchema.parse({}))));
 it('covers every sequential built-in environment', () => {
-  expect(sequential.map((m) => m.name)).toEqual(['2d-navigation', 'ant-dir', 'ant-goal', 'halfcheetah-dir', 'halfcheetah-vel']);
+  expect(sequential.map((m) => m.name)).toEqual(['2d-navigation', 'ant-dir', 'ant-goal', 'halfcheetah-dir', 'halfcheetah-vel', 'nonstationary-ant', 'nonstationary-bug', 'nonstationary-spider', 'robosumo']);
 });
 for (const m of sequential) {
   const family = registry.create<TaskFamily>('task-family', m.name, {});
   const tasks = (n: number) => sampleTasks(family, { split: 'train', seed: 1, start: 0, count: n });
-  describeEnvironmentContract(`${m.name} via gRPC worlds`, () => remoteWorlds(peers, m.name), tasks, sinusoid);
+  const env = m.create(m.configSchema.parse({})) as SequentialEnvironment;
+  describeEnvironmentContract(`${m.name} via gRPC worlds`, () => remoteWorlds(peers, m.name), tasks, sinusoid, { agentsPerMatch: agentsPerMatch(env) });
 }
 
 describe('world sets over gRPC', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { check, invalidArgument, notFound, resourceExhausted, stableStringify } from '@chameleon/core';
-import { VectorEnv, isSequential, type EnvSpec, type SequentialEnvironment, type TimeSteps } from '@chameleon/envs';
+import { VectorEnv, agentsPerMatch, isSequential, type EnvSpec, type SequentialEnvironment, type TimeSteps } from '@chameleon/envs';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
   DataType,
@@ -41,6 +41,7 @@ export function timeStepsToWire(ts: TimeSteps, numWorlds: number, observationSha
     rewards: toWire({ dtype: 'float32', shape: [numWorlds], data: ts.rewards }),
     discounts: toWire({ dtype: 'float32', shape: [numWorlds], data: ts.discounts }),
     observations: toWire({ dtype: 'float32', shape: [numWorlds, ...observationShape], data: ts.observations }),
+    outcomes: ts.outcomes ? toWire({ dtype: 'int32', shape: [numWorlds], data: Int32Array.from(ts.outcomes) }) : undefined,
   };
 }
 
@@ -117,6 +118,7 @@ export class WorldSets {
       actionSpec: actionSpec(s),
       numWorlds: req.numWorlds,
       maxEpisodeSteps: s.maxEpisodeSteps,
+      agentsPerMatch: agentsPerMatch(env),
     };
   }
 

@@ -1,7 +1,7 @@
 import { createRegistry } from '@chameleon/builtins';
 import { Split, type ListFamiliesResponse } from '@chameleon/proto';
 import { describeTaskSourceContract } from '@chameleon/tasks';
-import { Peers, remoteTaskSource, type RunningServer } from '@chameleon/transport';
+import { Peers, remoteTaskSource, unaryCall, type RunningServer } from '@chameleon/transport';
 import { healthStatus, rejection, serveForTest } from '@chameleon/transport/src/testing';
 import { taskSamplerService } from './service';
 
@@ -40,7 +40,7 @@ describe('TaskSampler over gRPC', () => {
   it('answers an unknown family with NOT_FOUND listing what exists', async () => {
     const e = await rejection(peers.sampleTasks({ ...ok, family: 'omniglot-typo' }));
     expect(e.code).toBe('NOT_FOUND');
-    expect(e.message).toMatch(/no task-family plugin named "omniglot-typo"; available: 2d-navigation, ant-dir, ant-goal, halfcheetah-dir, halfcheetah-vel, sinusoid/);
+    expect(e.message).toContain(`no task-family plugin named "omniglot-typo"; available: ${createRegistry().names('task-family').join(', ')}`);
   });
 
   it('answers a missing family or split with INVALID_ARGUMENT naming the field', async () => {
@@ -59,5 +59,21 @@ describe('TaskSampler over gRPC', () => {
   it('answers too many tasks with RESOURCE_EXHAUSTED and zero with INVALID_ARGUMENT', async () => {
     expect((await rejection(peers.sampleTasks({ ...ok, count: 1_000_000 }))).code).toBe('RESOURCE_EXHAUSTED');
     expect(await rejection(peers.sampleTasks({ ...ok, count: 0 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/count/) });
+  });
+
+  it('serves sequences and consecutive pairs of a sequence family', async () => {
+    const families = await new Promise<ListFamiliesResponse>((resolve, reject) => peers.taskSampler.listFamilies({}, (e, r) => (e ? reject(e) : resolve(r))));
+    expect(families.families.find((f) => f.name === 'nonstationary-ant')?.sequenceLength).toBe(7);
+    const seqs = await unaryCall(peers.taskSampler, peers.taskSampler.sampleSequences, { family: 'nonstationary-ant', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, firstSequence: 3, count: 2, length: 0 }, 'seq');
+    expect(seqs.sequences.map((s) => [s.sequence, s.tasks.length])).toEqual([[3, 7], [4, 7]]);
+    const scales = seqs.sequences[0].tasks.map((t) => (t.params as { scale: number }).scale);
+    expect(scales[0]).toBeCloseTo(1, 6);
+    expect(scales[6]).toBeCloseTo(0, 6);
+    const pairs = await unaryCall(peers.taskSampler, peers.taskSampler.sampleTaskPairs, { family: 'nonstationary-ant', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, startIndex: 18, count: 3 }, 'pairs');
+    // Pair 18 = sequence 3 (6 pairs per sequence), positions 0 -> 1: the same tasks as above.
+    expect(pairs.pairs[0].current?.id).toBe(seqs.sequences[0].tasks[0].id);
+    expect(pairs.pairs[0].next?.id).toBe(seqs.sequences[0].tasks[1].id);
+    expect(pairs.pairs[2].next?.id).toBe(seqs.sequences[0].tasks[3].id);
+    expect(await rejection(unaryCall(peers.taskSampler, peers.taskSampler.sampleTaskPairs, { family: 'sinusoid', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, startIndex: 0, count: 1 }, 'pairs', { retries: 0 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/family/) });
   });
 });

@@ -1,4 +1,4 @@
-import { invalidArgument, stableStringify } from '@chameleon/core';
+import { invalidArgument, resourceExhausted, stableStringify } from '@chameleon/core';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
   Split,
@@ -7,8 +7,12 @@ import {
   type ListFamiliesResponse,
   type SampleTasksRequest,
   type SampleTasksResponse,
+  type SampleSequencesRequest,
+  type SampleSequencesResponse,
+  type SampleTaskPairsRequest,
+  type SampleTaskPairsResponse,
 } from '@chameleon/proto';
-import { sampleTasks, type TaskFamily } from '@chameleon/tasks';
+import { isSequenceFamily, samplePairs, sampleTasks, sequenceTasks, type TaskFamily } from '@chameleon/tasks';
 import { splitFromWire, splitToWire, taskToWire, unary, type HostedService } from '@chameleon/transport';
 
 /**
@@ -40,6 +44,7 @@ export function taskSamplerService(registry: PluginRegistry): HostedService {
             description: m.description,
             defaultConfig: m.configSchema.parse({}) as Record<string, unknown>,
             splits: f.splits.map(splitToWire),
+            sequenceLength: isSequenceFamily(f) ? f.sequenceLength : 0,
           };
         }),
       })),
@@ -49,6 +54,27 @@ export function taskSamplerService(registry: PluginRegistry): HostedService {
         const split = splitFromWire(req.split ?? Split.SPLIT_UNSPECIFIED, 'split');
         const tasks = sampleTasks(family, { split, seed: req.seed, start: req.startIndex, count: req.count });
         return { tasks: tasks.map(taskToWire) };
+      }),
+      sampleSequences: unary<SampleSequencesRequest, SampleSequencesResponse>('TaskSampler.SampleSequences', (req) => {
+        if (!req.family) throw invalidArgument('family', 'is required');
+        const family = familyFor(req.family, req.familyConfig);
+        const split = splitFromWire(req.split ?? Split.SPLIT_UNSPECIFIED, 'split');
+        if (!Number.isInteger(req.count) || req.count < 1) throw invalidArgument('count', `must be >= 1, got ${req.count}`);
+        const length = req.length || (isSequenceFamily(family) ? family.sequenceLength : 0);
+        if (req.count * Math.max(1, length) > 100_000) throw resourceExhausted('count', `at most 100000 tasks per request, got ${req.count} x ${length}`);
+        return {
+          sequences: Array.from({ length: req.count }, (_, k) => ({
+            sequence: req.firstSequence + k,
+            tasks: sequenceTasks(family, split, req.seed, req.firstSequence + k, req.length || undefined).map(taskToWire),
+          })),
+        };
+      }),
+      sampleTaskPairs: unary<SampleTaskPairsRequest, SampleTaskPairsResponse>('TaskSampler.SampleTaskPairs', (req) => {
+        if (!req.family) throw invalidArgument('family', 'is required');
+        const family = familyFor(req.family, req.familyConfig);
+        const split = splitFromWire(req.split ?? Split.SPLIT_UNSPECIFIED, 'split');
+        const pairs = samplePairs(family, { split, seed: req.seed, start: req.startIndex, count: req.count });
+        return { pairs: pairs.map(([current, next]) => ({ current: taskToWire(current), next: taskToWire(next) })) };
       }),
     },
   };

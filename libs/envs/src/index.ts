@@ -6,6 +6,6 @@ export * from './rl/environment';
 export * from './rl/vector-env';
 export * from './rl/worlds';
 export * from './rl/task-observing';
-export { describeEnvironmentContract } from './rl/contract';
+export { describeEnvironmentContract, type EnvironmentContractOptions } from './rl/contract';
 export * from './navigation/navigation';
 export * from './mujoco';

@@ -2,3 +2,4 @@ export * from './task';
 export * from './sampler';
 export * from './sinusoid/sinusoid';
 export { describeTaskSourceContract } from './contract';
+export * from './sequences';

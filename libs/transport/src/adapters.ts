@@ -43,6 +43,7 @@ export function timeStepsFromWire(b: TimeStepBatch | undefined): TimeSteps {
     rewards: fromWire(b.rewards, 'time_steps.rewards', ['float32'] as const).data,
     discounts: fromWire(b.discounts, 'time_steps.discounts', ['float32'] as const).data,
     observations: fromWire(b.observations, 'time_steps.observations', ['float32'] as const).data,
+    outcomes: b.outcomes && b.outcomes.shape.length ? Int8Array.from(fromWire(b.outcomes, 'time_steps.outcomes', ['int32'] as const).data) : undefined,
   };
 }
 

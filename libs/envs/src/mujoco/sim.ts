@@ -105,6 +105,11 @@ export class MjSim {
     this.mj.mj_forward(this.model, d);
   }
 
+  /** Recomputes derived quantities (positions, contacts) after qpos/qvel were written directly. */
+  forward(): void {
+    this.mj.mj_forward(this.model, this.live());
+  }
+
   /** `frameSkip` physics steps with the current ctrl. */
   step(frameSkip: number): void {
     const d = this.live();

@@ -27,6 +27,11 @@ export interface TimeSteps {
   readonly discounts: Float32Array;
   /** [N * observation size] */
   readonly observations: Float32Array;
+  /**
+   * [N] Multi-agent environments only (`agentsPerMatch` > 1): +1 win, -1 loss, 0 draw, on the
+   * LAST step of a decided match; 0 on every other step (including a time-limit LAST).
+   */
+  readonly outcomes?: Int8Array;
 }
 
 /**
@@ -38,6 +43,29 @@ export interface World {
   reset(task: Task, rng: Rng, obs: Float32Array): void;
   /** Applies a (clipped) action; writes the next observation; returns reward and termination. */
   step(action: Float32Array, obs: Float32Array): { reward: number; terminated: boolean };
+  close?(): void;
+}
+
+/** What one step of a match returns. */
+export interface MatchStep {
+  /** One reward per agent. */
+  readonly rewards: readonly number[];
+  /** The match is over (terminal for every agent: discount 0). */
+  readonly terminated: boolean;
+  /** Per agent, on the terminal step: +1 win, -1 loss, 0 draw. Ignored unless `terminated`. */
+  readonly outcomes?: readonly number[];
+}
+
+/**
+ * k agents sharing one simulated world (e.g. two sumo wrestlers in a ring): what a
+ * multi-agent environment implements instead of {@link World}. Each agent has the
+ * environment's spec; {@link VectorEnv} gives agent a of match m world index m * k + a.
+ */
+export interface Match {
+  /** Starts an episode; `tasks` and `obs` hold one entry per agent. */
+  reset(tasks: readonly Task[], rng: Rng, obs: readonly Float32Array[]): void;
+  /** Applies one (clipped) action per agent; writes every agent's next observation. */
+  step(actions: readonly Float32Array[], obs: readonly Float32Array[]): MatchStep;
   close?(): void;
 }
 
@@ -55,9 +83,20 @@ export interface SequentialEnvironment {
   ready?(): Promise<void>;
   /** Throws INVALID_ARGUMENT naming `field` when a task's params are unusable (checked up front). */
   validateTask?(task: Task, field: string): void;
+  /**
+   * Agents per match (default 1). When k > 1 the environment is played through
+   * {@link createMatch}: worlds come in consecutive blocks of k (one per agent), step together
+   * and end together; `createWorld` may then throw.
+   */
+  readonly agentsPerMatch?: number;
+  /** One match of `agentsPerMatch` agents; required when `agentsPerMatch` > 1. */
+  createMatch?(): Match;
 }
 
 export const isSequential = (env: unknown): env is SequentialEnvironment =>
   !!env && typeof env === 'object' && (env as { kind?: unknown }).kind === 'sequential';
+
+/** Agents per match of an environment: 1 unless it declares more. */
+export const agentsPerMatch = (env: Pick<SequentialEnvironment, 'agentsPerMatch'>): number => env.agentsPerMatch ?? 1;
 
 export const sizeOfShape = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

@@ -2,10 +2,17 @@ import { invalidArgument, type Rng } from '@chameleon/core';
 import type { Task } from '@chameleon/tasks';
 import { sizeOfShape, type EnvSpec, type SequentialEnvironment, type World } from './environment';
 
-/** A task's numeric parameters, flattened in sorted key order (arrays element by element). */
+/** Bookkeeping keys of sequence families: not properties of the task's dynamics. */
+const NOT_FEATURES = new Set(['sequence', 'position', 'length']);
+
+/**
+ * A task's numeric parameters, flattened in sorted key order (arrays element by element),
+ * without sequence bookkeeping (sequence number, position, length).
+ */
 export function taskFeatures(task: Task): number[] {
   const out: number[] = [];
   for (const k of Object.keys(task.params).sort()) {
+    if (NOT_FEATURES.has(k)) continue;
     const v = task.params[k];
     if (typeof v === 'number') out.push(v);
     else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) out.push(...(v as number[]));

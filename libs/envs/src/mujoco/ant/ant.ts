@@ -55,7 +55,8 @@ function goalParam(task: Task, field = 'task'): [number, number] {
 
 // ---- environments ----------------------------------------------------------------------
 
-const antEnvShape = (terminateWhenUnhealthy: boolean) => ({
+/** Config fields of every ant-like legged environment (ant-dir/goal, nonstationary-*), without gear scales. */
+export const leggedEnvFields = (terminateWhenUnhealthy: boolean) => ({
   ...locomotionFields(0.005),
   /** Weight of the contact cost sum(clip(cfrc_ext, -clip, clip)^2). Default 0.0005 (rllab: 0.5 * 1e-3). */
   contactCostCoeff: z.number().min(0).default(0.0005),
@@ -67,6 +68,10 @@ const antEnvShape = (terminateWhenUnhealthy: boolean) => ({
   healthyZRange: rangeField(0.2, 1.0),
   /** End the episode (discount 0) when the torso leaves healthyZRange. Default per environment. */
   terminateWhenUnhealthy: z.boolean().default(terminateWhenUnhealthy),
+});
+
+const antEnvShape = (terminateWhenUnhealthy: boolean) => ({
+  ...leggedEnvFields(terminateWhenUnhealthy),
   /** Per-actuator gear multipliers (model-level torque hook), [hip, ankle] per leg. Default all 1. */
   gearScale: z.array(z.number().min(0)).length(ANT_SIZES.nu).optional(),
 });
@@ -76,8 +81,13 @@ export const antDirEnvConfig = z.object(antEnvShape(true)).strict();
 /** ant-goal: never terminates by default (ProMP): ending early would pay while distances are negative. */
 export const antGoalEnvConfig = z.object(antEnvShape(false)).strict();
 export type AntEnvConfig = z.infer<typeof antDirEnvConfig>;
+/** What an {@link AntWorld} reads of its config (any legged environment's config has these). */
+export type LeggedWorldConfig = Pick<
+  AntEnvConfig,
+  'frameSkip' | 'qposNoise' | 'qvelNoise' | 'ctrlCostCoeff' | 'contactCostCoeff' | 'contactForceClip' | 'surviveReward' | 'healthyZRange' | 'terminateWhenUnhealthy'
+>;
 
-type Objective = 'direction' | 'goal';
+export type Objective = 'direction' | 'goal';
 
 /**
  * The ant playing one objective; (x, y, z) = qpos[0..2] is the torso centre, which is also the
@@ -85,16 +95,17 @@ type Objective = 'direction' | 'goal';
  * costs = ctrlCostCoeff |a|^2 + contactCostCoeff sum(clip(cfrc_ext)^2):
  *   direction: r = task.direction * v          - costs + surviveReward
  *   goal:      r = -(|x - gx| + |y - gy|)      - costs + surviveReward
+ * Works for any radial-legged body (the nonstationary bug and spider reuse it).
  */
-class AntWorld extends MujocoWorld {
-  private direction = 1;
+export class AntWorld extends MujocoWorld {
+  protected direction = 1;
   private goal: [number, number] = [0, 0];
   private contactCost = 0;
 
   constructor(
     xml: string,
     private readonly objective: Objective,
-    private readonly config: AntEnvConfig,
+    private readonly config: LeggedWorldConfig,
   ) {
     super(xml, config);
   }

@@ -27,6 +27,14 @@ export const ANT_LEGS: readonly LegSpec[] = [
 /** Legs of a six-legged "bug": 0, 60, ..., 300 degrees. */
 export const HEXAPOD_LEGS: readonly LegSpec[] = Array.from({ length: 6 }, (_, i) => ({ name: `leg${i}`, angle: (i * Math.PI) / 3 }));
 
+/** Legs of an eight-legged "spider": every 45 degrees starting at 22.5, symmetric about x. */
+export const SPIDER_LEGS: readonly LegSpec[] = Array.from({ length: 8 }, (_, i) => ({ name: `leg${i}`, angle: ((i + 0.5) * Math.PI) / 4 }));
+
+/** The anatomies of the continuous-adaptation experiments (Al-Shedivat et al. 2018, figure 2a). */
+export const LEGGED_ANATOMIES = { ant: ANT_LEGS, bug: HEXAPOD_LEGS, spider: SPIDER_LEGS } as const;
+export type Anatomy = keyof typeof LEGGED_ANATOMIES;
+export const ANATOMY_NAMES = Object.keys(LEGGED_ANATOMIES) as Anatomy[];
+
 /** Geometry shared by every radial-legged agent, metres / radians / N m. */
 export const LEGGED_GEOMETRY = {
   torsoRadius: 0.25,

@@ -57,6 +57,11 @@ export interface EnvironmentInfo {
     | undefined;
   /** Sequential environments: the default episode length limit. */
   maxEpisodeSteps: number;
+  /**
+   * Agents per match (0 or 1: one agent per world). With k > 1, worlds come in blocks of k:
+   * world m*k + a is agent a of match m; they step together and end together.
+   */
+  agentsPerMatch: number;
 }
 
 /** Response of ListEnvironments. */
@@ -142,6 +147,8 @@ export interface CreateWorldsResponse {
   numWorlds: number;
   /** Episode length limit: the step after this many actions is LAST. */
   maxEpisodeSteps: number;
+  /** Agents per match (see EnvironmentInfo.agents_per_match). */
+  agentsPerMatch: number;
 }
 
 /** Request for ResetWorlds. */
@@ -269,6 +276,7 @@ function createBaseEnvironmentInfo(): EnvironmentInfo {
     observationSpec: undefined,
     actionSpec: undefined,
     maxEpisodeSteps: 0,
+    agentsPerMatch: 0,
   };
 }
 
@@ -300,6 +308,9 @@ export const EnvironmentInfo: MessageFns<EnvironmentInfo> = {
     }
     if (message.maxEpisodeSteps !== 0) {
       writer.uint32(72).uint32(message.maxEpisodeSteps);
+    }
+    if (message.agentsPerMatch !== 0) {
+      writer.uint32(80).uint32(message.agentsPerMatch);
     }
     return writer;
   },
@@ -387,6 +398,14 @@ export const EnvironmentInfo: MessageFns<EnvironmentInfo> = {
             }
 
             message.maxEpisodeSteps = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.agentsPerMatch = reader.uint32();
             continue;
           }
         }
@@ -765,7 +784,14 @@ export const CreateWorldsRequest: MessageFns<CreateWorldsRequest> = {
 };
 
 function createBaseCreateWorldsResponse(): CreateWorldsResponse {
-  return { worldSetId: "", observationSpec: undefined, actionSpec: undefined, numWorlds: 0, maxEpisodeSteps: 0 };
+  return {
+    worldSetId: "",
+    observationSpec: undefined,
+    actionSpec: undefined,
+    numWorlds: 0,
+    maxEpisodeSteps: 0,
+    agentsPerMatch: 0,
+  };
 }
 
 export const CreateWorldsResponse: MessageFns<CreateWorldsResponse> = {
@@ -784,6 +810,9 @@ export const CreateWorldsResponse: MessageFns<CreateWorldsResponse> = {
     }
     if (message.maxEpisodeSteps !== 0) {
       writer.uint32(40).uint32(message.maxEpisodeSteps);
+    }
+    if (message.agentsPerMatch !== 0) {
+      writer.uint32(48).uint32(message.agentsPerMatch);
     }
     return writer;
   },
@@ -839,6 +868,14 @@ export const CreateWorldsResponse: MessageFns<CreateWorldsResponse> = {
             }
 
             message.maxEpisodeSteps = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.agentsPerMatch = reader.uint32();
             continue;
           }
         }

@@ -37,7 +37,14 @@ export interface TimeStepBatch {
     | Tensor
     | undefined;
   /** [N, ...observation shape] float32. */
-  observations: Tensor | undefined;
+  observations:
+    | Tensor
+    | undefined;
+  /**
+   * [N] int32, multi-agent environments only: +1 win, -1 loss, 0 draw on the LAST step of a
+   * decided match, 0 everywhere else.
+   */
+  outcomes: Tensor | undefined;
 }
 
 /** Names a policy plugin and its configuration; parameters travel separately. */
@@ -152,7 +159,13 @@ export interface TrajectoryBatch {
 }
 
 function createBaseTimeStepBatch(): TimeStepBatch {
-  return { stepTypes: undefined, rewards: undefined, discounts: undefined, observations: undefined };
+  return {
+    stepTypes: undefined,
+    rewards: undefined,
+    discounts: undefined,
+    observations: undefined,
+    outcomes: undefined,
+  };
 }
 
 export const TimeStepBatch: MessageFns<TimeStepBatch> = {
@@ -168,6 +181,9 @@ export const TimeStepBatch: MessageFns<TimeStepBatch> = {
     }
     if (message.observations !== undefined) {
       Tensor.encode(message.observations, writer.uint32(34).fork()).join();
+    }
+    if (message.outcomes !== undefined) {
+      Tensor.encode(message.outcomes, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -215,6 +231,14 @@ export const TimeStepBatch: MessageFns<TimeStepBatch> = {
             }
 
             message.observations = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcomes = Tensor.decode(reader, reader.uint32());
             continue;
           }
         }

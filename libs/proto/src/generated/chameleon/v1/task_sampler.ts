@@ -39,6 +39,8 @@ export interface FamilyInfo {
     | undefined;
   /** Splits the family can sample from. */
   splits: Split[];
+  /** Tasks per sequence for sequence families (nonstationary), 0 otherwise. */
+  sequenceLength: number;
 }
 
 /** Response of ListFamilies. */
@@ -67,6 +69,70 @@ export interface SampleTasksRequest {
 export interface SampleTasksResponse {
   /** Tasks start_index .. start_index + count - 1, in order. */
   tasks: TaskSpec[];
+}
+
+/** Request for SampleSequences. */
+export interface SampleSequencesRequest {
+  /** A sequence family (FamilyInfo.sequence_length > 0). */
+  family: string;
+  /** Split. */
+  split: Split;
+  /** Seed of the stream. */
+  seed: number;
+  /** Index of the first sequence. */
+  firstSequence: number;
+  /** Number of sequences (count x length <= 100000). */
+  count: number;
+  /** Tasks per sequence: 0 for the family's length, else a prefix of it. */
+  length: number;
+  /** Family configuration. */
+  familyConfig: { [key: string]: any } | undefined;
+}
+
+/** One sequence of tasks. */
+export interface TaskSequence {
+  /** Sequence index. */
+  sequence: number;
+  /** T_1 .. T_L. */
+  tasks: TaskSpec[];
+}
+
+/** Response of SampleSequences. */
+export interface SampleSequencesResponse {
+  /** The sequences, in order. */
+  sequences: TaskSequence[];
+}
+
+/** Request for SampleTaskPairs. */
+export interface SampleTaskPairsRequest {
+  /** A sequence family. */
+  family: string;
+  /** Split. */
+  split: Split;
+  /** Seed of the stream. */
+  seed: number;
+  /** Index of the first pair; pair p is (T_i, T_i+1) with i = p mod (L - 1) of sequence p div (L - 1). */
+  startIndex: number;
+  /** Number of pairs, 1..50000. */
+  count: number;
+  /** Family configuration. */
+  familyConfig: { [key: string]: any } | undefined;
+}
+
+/** Two consecutive tasks of a sequence. */
+export interface TaskPair {
+  /** T_i. */
+  current:
+    | TaskSpec
+    | undefined;
+  /** T_i+1. */
+  next: TaskSpec | undefined;
+}
+
+/** Response of SampleTaskPairs. */
+export interface SampleTaskPairsResponse {
+  /** The pairs, in order. */
+  pairs: TaskPair[];
 }
 
 function createBaseListFamiliesRequest(): ListFamiliesRequest {
@@ -105,7 +171,7 @@ export const ListFamiliesRequest: MessageFns<ListFamiliesRequest> = {
 };
 
 function createBaseFamilyInfo(): FamilyInfo {
-  return { name: "", version: "", description: "", defaultConfig: undefined, splits: [] };
+  return { name: "", version: "", description: "", defaultConfig: undefined, splits: [], sequenceLength: 0 };
 }
 
 export const FamilyInfo: MessageFns<FamilyInfo> = {
@@ -128,6 +194,9 @@ export const FamilyInfo: MessageFns<FamilyInfo> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.sequenceLength !== 0) {
+      writer.uint32(48).uint32(message.sequenceLength);
     }
     return writer;
   },
@@ -194,6 +263,14 @@ export const FamilyInfo: MessageFns<FamilyInfo> = {
             }
 
             break;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sequenceLength = reader.uint32();
+            continue;
           }
         }
         if ((tag & 7) === 4 || tag === 0) {
@@ -401,6 +478,425 @@ export const SampleTasksResponse: MessageFns<SampleTasksResponse> = {
   },
 };
 
+function createBaseSampleSequencesRequest(): SampleSequencesRequest {
+  return { family: "", split: 0, seed: 0, firstSequence: 0, count: 0, length: 0, familyConfig: undefined };
+}
+
+export const SampleSequencesRequest: MessageFns<SampleSequencesRequest> = {
+  encode(message: SampleSequencesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.family !== "") {
+      writer.uint32(10).string(message.family);
+    }
+    if (message.split !== 0) {
+      writer.uint32(16).int32(message.split);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(24).uint32(message.seed);
+    }
+    if (message.firstSequence !== 0) {
+      writer.uint32(32).uint64(message.firstSequence);
+    }
+    if (message.count !== 0) {
+      writer.uint32(40).uint32(message.count);
+    }
+    if (message.length !== 0) {
+      writer.uint32(48).uint32(message.length);
+    }
+    if (message.familyConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.familyConfig), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SampleSequencesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSampleSequencesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.split = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.firstSequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.length = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.familyConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTaskSequence(): TaskSequence {
+  return { sequence: 0, tasks: [] };
+}
+
+export const TaskSequence: MessageFns<TaskSequence> = {
+  encode(message: TaskSequence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    for (const v of message.tasks) {
+      TaskSpec.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskSequence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskSequence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tasks.push(TaskSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSampleSequencesResponse(): SampleSequencesResponse {
+  return { sequences: [] };
+}
+
+export const SampleSequencesResponse: MessageFns<SampleSequencesResponse> = {
+  encode(message: SampleSequencesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sequences) {
+      TaskSequence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SampleSequencesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSampleSequencesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sequences.push(TaskSequence.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSampleTaskPairsRequest(): SampleTaskPairsRequest {
+  return { family: "", split: 0, seed: 0, startIndex: 0, count: 0, familyConfig: undefined };
+}
+
+export const SampleTaskPairsRequest: MessageFns<SampleTaskPairsRequest> = {
+  encode(message: SampleTaskPairsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.family !== "") {
+      writer.uint32(10).string(message.family);
+    }
+    if (message.split !== 0) {
+      writer.uint32(16).int32(message.split);
+    }
+    if (message.seed !== 0) {
+      writer.uint32(24).uint32(message.seed);
+    }
+    if (message.startIndex !== 0) {
+      writer.uint32(32).uint64(message.startIndex);
+    }
+    if (message.count !== 0) {
+      writer.uint32(40).uint32(message.count);
+    }
+    if (message.familyConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.familyConfig), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SampleTaskPairsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSampleTaskPairsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.split = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.seed = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.startIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.familyConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseTaskPair(): TaskPair {
+  return { current: undefined, next: undefined };
+}
+
+export const TaskPair: MessageFns<TaskPair> = {
+  encode(message: TaskPair, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.current !== undefined) {
+      TaskSpec.encode(message.current, writer.uint32(10).fork()).join();
+    }
+    if (message.next !== undefined) {
+      TaskSpec.encode(message.next, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskPair {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskPair();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.current = TaskSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.next = TaskSpec.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSampleTaskPairsResponse(): SampleTaskPairsResponse {
+  return { pairs: [] };
+}
+
+export const SampleTaskPairsResponse: MessageFns<SampleTaskPairsResponse> = {
+  encode(message: SampleTaskPairsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pairs) {
+      TaskPair.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SampleTaskPairsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSampleTaskPairsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pairs.push(TaskPair.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * Seeded, reproducible task distributions p(T). Stateless: the same request always
  * returns the same tasks, so requests are idempotent and safe to retry.
@@ -428,6 +924,30 @@ export const TaskSamplerServiceService = {
     responseSerialize: (value: SampleTasksResponse): Buffer => Buffer.from(SampleTasksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SampleTasksResponse => SampleTasksResponse.decode(value),
   },
+  /** Sequence families (nonstationary tasks T_1, T_2, ...): whole sequences. */
+  sampleSequences: {
+    path: "/chameleon.v1.TaskSamplerService/SampleSequences" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SampleSequencesRequest): Buffer =>
+      Buffer.from(SampleSequencesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SampleSequencesRequest => SampleSequencesRequest.decode(value),
+    responseSerialize: (value: SampleSequencesResponse): Buffer =>
+      Buffer.from(SampleSequencesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SampleSequencesResponse => SampleSequencesResponse.decode(value),
+  },
+  /** Sequence families: consecutive pairs (T_i, T_i+1), for meta-learning on task pairs. */
+  sampleTaskPairs: {
+    path: "/chameleon.v1.TaskSamplerService/SampleTaskPairs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SampleTaskPairsRequest): Buffer =>
+      Buffer.from(SampleTaskPairsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SampleTaskPairsRequest => SampleTaskPairsRequest.decode(value),
+    responseSerialize: (value: SampleTaskPairsResponse): Buffer =>
+      Buffer.from(SampleTaskPairsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SampleTaskPairsResponse => SampleTaskPairsResponse.decode(value),
+  },
 } as const;
 
 export interface TaskSamplerServiceServer extends UntypedServiceImplementation {
@@ -435,6 +955,10 @@ export interface TaskSamplerServiceServer extends UntypedServiceImplementation {
   listFamilies: handleUnaryCall<ListFamiliesRequest, ListFamiliesResponse>;
   /** Returns `count` tasks starting at `start_index` of the (family, split, seed) stream. */
   sampleTasks: handleUnaryCall<SampleTasksRequest, SampleTasksResponse>;
+  /** Sequence families (nonstationary tasks T_1, T_2, ...): whole sequences. */
+  sampleSequences: handleUnaryCall<SampleSequencesRequest, SampleSequencesResponse>;
+  /** Sequence families: consecutive pairs (T_i, T_i+1), for meta-learning on task pairs. */
+  sampleTaskPairs: handleUnaryCall<SampleTaskPairsRequest, SampleTaskPairsResponse>;
 }
 
 export interface TaskSamplerServiceClient extends Client {
@@ -469,6 +993,38 @@ export interface TaskSamplerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SampleTasksResponse) => void,
+  ): ClientUnaryCall;
+  /** Sequence families (nonstationary tasks T_1, T_2, ...): whole sequences. */
+  sampleSequences(
+    request: SampleSequencesRequest,
+    callback: (error: ServiceError | null, response: SampleSequencesResponse) => void,
+  ): ClientUnaryCall;
+  sampleSequences(
+    request: SampleSequencesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SampleSequencesResponse) => void,
+  ): ClientUnaryCall;
+  sampleSequences(
+    request: SampleSequencesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SampleSequencesResponse) => void,
+  ): ClientUnaryCall;
+  /** Sequence families: consecutive pairs (T_i, T_i+1), for meta-learning on task pairs. */
+  sampleTaskPairs(
+    request: SampleTaskPairsRequest,
+    callback: (error: ServiceError | null, response: SampleTaskPairsResponse) => void,
+  ): ClientUnaryCall;
+  sampleTaskPairs(
+    request: SampleTaskPairsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SampleTaskPairsResponse) => void,
+  ): ClientUnaryCall;
+  sampleTaskPairs(
+    request: SampleTaskPairsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SampleTaskPairsResponse) => void,
   ): ClientUnaryCall;
 }
 
