@@ -42,7 +42,14 @@ export const withInner = (a: AdvantageConfig, inner: InnerAdaptation): Advantage
 
 const trpoOnly = mamlTrpoConfig.omit({ innerLr: true });
 const ppoOnly = mamlPpoConfig.omit({ innerLr: true });
-const plainTrpo = z.object({ trpo: trpoConfig.default(trpoConfig.parse({})), advantages: advantageConfig.default(advantageConfig.parse({})) }).strict();
+const plainTrpo = z
+  .object({
+    trpo: trpoConfig.default(trpoConfig.parse({})),
+    advantages: advantageConfig.default(advantageConfig.parse({})),
+    /** The fused Gaussian-MLP path (see mamlTrpoConfig.fused). Default true. */
+    fused: z.boolean().default(true),
+  })
+  .strict();
 
 export const mamlTrpoPlugin: PluginManifest<'algorithm', z.infer<typeof trpoOnly>, PolicyMetaAlgorithm> = {
   kind: 'algorithm',
@@ -93,7 +100,7 @@ export const trpoPlugin: PluginManifest<'algorithm', z.infer<typeof plainTrpo>, 
     kind: 'policy-meta',
     name: 'trpo',
     step(policy, theta, pre, _post, inner) {
-      const r = mamlTrpoStep(policy, theta, pre, pre, { ...mamlTrpoConfig.parse({}), trpo: config.trpo, innerLr: 0, firstOrder: true, advantages: withInner(config.advantages, inner) });
+      const r = mamlTrpoStep(policy, theta, pre, pre, { ...mamlTrpoConfig.parse({}), trpo: config.trpo, innerLr: 0, firstOrder: true, fused: config.fused, advantages: withInner(config.advantages, inner) });
       const d = r.diagnostics;
       return { theta: r.theta, surrogateBefore: d.surrogateBefore, surrogateAfter: d.surrogateAfter, kl: d.kl, lineSearchSteps: d.lineSearchSteps, accepted: d.accepted };
     },

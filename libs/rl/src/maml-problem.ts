@@ -7,6 +7,7 @@ import { klHessianProducts, mamlKlHvp } from './maml-hvp';
 import type { Policy } from './policy';
 import { flattenHost, flattenTensors, hessianVectorProduct, unflattenToTensors } from './trpo';
 import type { TrajectoryBatch } from './trajectory';
+import { fusedMamlRlProblem, fusedProblemApplies } from './fast/problem';
 
 export interface MamlRlProblemOptions {
   /** Inner step size alpha. */
@@ -21,6 +22,11 @@ export interface MamlRlProblemOptions {
    */
   readonly hvp: 'exact' | 'double-backprop' | 'finite-difference';
   readonly advantages: AdvantageConfig;
+  /**
+   * Take the fused path (fast/problem.ts) when it applies: a GaussianMlpPolicy with the
+   * "exact" HVP. Same maths; false forces this generic reference. Default true.
+   */
+  readonly fused?: boolean;
 }
 
 /**
@@ -62,6 +68,7 @@ function read(t: Tensor): Float32Array {
  *   try { const { gradient } = problem.surrogateAndGradient(); } finally { problem.dispose(); }
  */
 export function mamlRlProblem(policy: Policy, theta: readonly Float32Array[], pre: readonly TrajectoryBatch[], post: readonly TrajectoryBatch[], options: MamlRlProblemOptions): MamlRlProblem {
+  if (fusedProblemApplies(policy, options)) return fusedMamlRlProblem(policy, theta, pre, post, options);
   if (pre.length !== post.length) throw invalidArgument('post', `needs one batch per task like pre (${pre.length}), got ${post.length}`);
   const lr = options.innerLr;
   const th = paramTensors(policy, theta);

@@ -3,7 +3,8 @@ import { tf, type Tensor } from '@chameleon/nn';
 import { computeAdvantages, type AdvantageConfig } from './advantages';
 import { gaussianKl, gaussianLogProb, type DiagGaussian } from './gaussian';
 import { importanceSurrogate } from './losses';
-import type { Policy } from './policy';
+import { fusedAdaptPolicy } from './fast/adapt';
+import { GaussianMlpPolicy, type Policy } from './policy';
 import { episodeLength, type TrajectoryBatch } from './trajectory';
 
 /**
@@ -23,11 +24,20 @@ export interface TaskData {
   readonly logProbs: Tensor;
 }
 
-/** Uploads the real steps of each task's batch with its advantages [E_i * H_i]. */
-export function uploadTasks(batches: readonly TrajectoryBatch[], advantages: readonly Float32Array[], field = 'trajectories'): TaskData[] {
+/** One task's real steps on the host: obs [n, obs], actions [n, act], advantages and behaviour log-probabilities [n]. */
+export interface HostTaskSteps {
+  readonly n: number;
+  readonly obs: Float32Array;
+  readonly act: Float32Array;
+  readonly adv: Float32Array;
+  readonly logp: Float32Array;
+}
+
+/** Gathers the real steps of each task's batch with its advantages [E_i * H_i], validated (errors name `field`). */
+export function gatherTasks(batches: readonly TrajectoryBatch[], advantages: readonly Float32Array[], field = 'trajectories'): HostTaskSteps[] {
   if (batches.length === 0) throw invalidArgument(field, 'need trajectories for at least one task');
   const { observationSize: O, actionSize: A } = batches[0];
-  const hosts = batches.map((b, i) => {
+  return batches.map((b, i) => {
     if (b.observationSize !== O || b.actionSize !== A) throw invalidArgument(`${field}[${i}]`, `observation/action sizes ${b.observationSize}/${b.actionSize} differ from task 0's ${O}/${A}`);
     if (advantages[i].length !== b.episodes * b.horizon) throw invalidArgument(`${field}[${i}]`, 'advantages do not match the batch');
     let n = 0;
@@ -46,7 +56,12 @@ export function uploadTasks(batches: readonly TrajectoryBatch[], advantages: rea
     }
     return { n, obs, act, adv, logp };
   });
-  return hosts.map((h) => ({
+}
+
+/** Uploads the real steps of each task's batch with its advantages [E_i * H_i]. */
+export function uploadTasks(batches: readonly TrajectoryBatch[], advantages: readonly Float32Array[], field = 'trajectories'): TaskData[] {
+  const { observationSize: O, actionSize: A } = batches[0] ?? { observationSize: 0, actionSize: 0 };
+  return gatherTasks(batches, advantages, field).map((h) => ({
     steps: h.n,
     obs: tf.tensor2d(h.obs, [h.n, O]),
     actions: tf.tensor2d(h.act, [h.n, A]),
@@ -131,15 +146,25 @@ export function paramTensors(policy: Policy, theta: readonly Float32Array[], fie
  * Adapts shared parameters to each task on its trajectories D_i: `steps` REINFORCE steps
  * (advantages from the linear baseline fitted on D_i; with steps > 1 the same data is
  * reused). Returns one host parameter list per task: what actors sample D'_i with, and
- * what evaluation runs.
+ * what evaluation runs. A GaussianMlpPolicy takes the fused path (fast/adapt.ts) unless
+ * `options.fused` is false (the reference, same maths).
  *
  * @example
  *   const adapted = adaptPolicy(policy, theta, preBatches, 0.1, 1, advantageConfig.parse({}));
  *   const post = collectEpisodes(env, (o, n, r) => policy.actRows(adapted, worldTask, o, n, r), ...);
  */
-export function adaptPolicy(policy: Policy, theta: readonly Float32Array[], batches: readonly TrajectoryBatch[], innerLr: number, steps: number, advantages: AdvantageConfig): Float32Array[][] {
+export function adaptPolicy(
+  policy: Policy,
+  theta: readonly Float32Array[],
+  batches: readonly TrajectoryBatch[],
+  innerLr: number,
+  steps: number,
+  advantages: AdvantageConfig,
+  options: { readonly fused?: boolean } = {},
+): Float32Array[][] {
   if (!(innerLr >= 0) || !Number.isFinite(innerLr)) throw invalidArgument('innerLr', `must be a finite number >= 0, got ${innerLr}`);
   if (!Number.isInteger(steps) || steps < 0) throw invalidArgument('steps', `must be an integer >= 0, got ${steps}`);
+  if (options.fused !== false && policy instanceof GaussianMlpPolicy) return fusedAdaptPolicy(policy, theta, batches, innerLr, steps, advantages);
   const th = paramTensors(policy, theta);
   let data: TaskData[] = [];
   try {

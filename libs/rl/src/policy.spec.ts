@@ -106,6 +106,24 @@ describe('GaussianMlpPolicy', () => {
     });
   });
 
+  it('actWithNoise acting on many rows equals act row by row with each row\'s own stream, bit for bit', () => {
+    // Widths 7 and 6 exercise the 4 x 4 register tiles and their remainders; 11 rows, a partial block.
+    const wide = new GaussianMlpPolicy(gaussianMlpPolicyConfig.parse({ observationSize: 3, actionSize: 2, hidden: [7, 6], initStd: 0.7 }));
+    const p = wide.init(4);
+    const n = 11;
+    const obs = rand(n * 3, 12);
+    const rngs = () => Array.from({ length: n }, (_, r) => new Rng(100 + r));
+    const one = rngs().map((rng, r) => wide.act(p, obs.subarray(r * 3, (r + 1) * 3), 1, rng));
+    const streams = rngs();
+    const noise = new Float64Array(n * 2).map((_, i) => streams[Math.floor(i / 2)].normal());
+    const all = wide.actWithNoise(p, obs, n, noise);
+    expect(all.actions).toEqual(Float32Array.from(one.flatMap((o) => Array.from(o.actions))));
+    expect(all.logProbs).toEqual(Float32Array.from(one.map((o) => o.logProbs[0])));
+    // Zero noise is the mean (deterministic act).
+    expect(wide.actWithNoise(p, obs, n, new Float64Array(n * 2))).toEqual(wide.act(p, obs, n, new Rng(1), true));
+    expect(() => wide.actWithNoise(p, obs, n, new Float64Array(3))).toThrow(/^noise:/);
+  });
+
   it('relu variant works and host act matches it', () => {
     const relu = new GaussianMlpPolicy(gaussianMlpPolicyConfig.parse({ observationSize: 3, actionSize: 2, hidden: [6], activation: 'relu' }));
     const p = relu.init(2);

@@ -50,6 +50,14 @@ export interface Policy {
    * and their log-probabilities [n]. Deterministic returns the mean.
    */
   act(params: readonly Float32Array[], obs: Float32Array, n: number, rng: Rng, deterministic?: boolean): ActResult;
+  /**
+   * {@link act} with the standard-normal draws given, noise [n * act] (zeros: the mean, as
+   * deterministic): action = mean + exp(logStd) * noise, log-probabilities of those actions.
+   * For callers that keep one random stream per row (an actor's worlds): drawing each row's
+   * `act` normals from its own stream and acting on all rows at once gives exactly the
+   * actions of `act` called row by row with those streams, at a fraction of the cost.
+   */
+  actWithNoise(params: readonly Float32Array[], obs: Float32Array, n: number, noise: ArrayLike<number>): ActResult;
   /** {@link act} with a parameter set per row: row r uses `paramSets[setOfRow[r]]` (e.g. per-task adapted policies). */
   actRows(paramSets: readonly (readonly Float32Array[])[], setOfRow: ArrayLike<number>, obs: Float32Array, n: number, rng: Rng, deterministic?: boolean): ActResult;
 }
@@ -153,6 +161,10 @@ export class GaussianMlpPolicy implements Policy {
 
   act(params: readonly Float32Array[], obs: Float32Array, n: number, rng: Rng, deterministic = false): ActResult {
     return hostGaussianMlpAct(this.sizes, this.config.activation, params, obs, n, rng, deterministic);
+  }
+
+  actWithNoise(params: readonly Float32Array[], obs: Float32Array, n: number, noise: ArrayLike<number>): ActResult {
+    return hostGaussianMlpActRows(this.sizes, this.config.activation, [params], undefined, obs, n, undefined, false, noise);
   }
 
   actRows(paramSets: readonly (readonly Float32Array[])[], setOfRow: ArrayLike<number>, obs: Float32Array, n: number, rng: Rng, deterministic = false): ActResult {

@@ -33,9 +33,12 @@ describe('conjugate gradient', () => {
     const b = new Float32Array(n).map(() => rng.normal());
     for (const damping of [0, 0.5]) {
       const direct = choleskySolve(A, Float64Array.from(b), n, damping)!;
-      const { x, iterations } = conjugateGradient(mul, b, { iters: 50, damping });
+      const { x, hx, iterations } = conjugateGradient(mul, b, { iters: 50, damping });
       expect(iterations).toBeLessThanOrEqual(2 * n); // exact arithmetic would need n
       x.forEach((v, i) => expect(v).toBeCloseTo(direct[i], 3));
+      // H x accumulated from CG's own products equals a direct product.
+      const Hx = mul(x);
+      hx.forEach((v, i) => expect(v).toBeCloseTo(Hx[i], 4));
     }
   });
 });

@@ -2,3 +2,4 @@ export { taskMatMul, taskMatMulReference, type TaskMatMulOptions } from './task-
 export { columnSum, dense, matMulT } from './linear';
 export { relu, reluMask } from './relu';
 export { wasmKernelsActive } from './wasm';
+export { mulAdd2 } from './elementwise';

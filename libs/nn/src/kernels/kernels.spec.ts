@@ -1,6 +1,6 @@
 import { initBackend } from '../backend';
 import { tf, type Tensor } from '../tf';
-import { columnSum, dense, matMulT, relu, reluMask, taskMatMul, taskMatMulReference, wasmKernelsActive } from './index';
+import { columnSum, dense, matMulT, mulAdd2, relu, reluMask, taskMatMul, taskMatMulReference, wasmKernelsActive } from './index';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -78,6 +78,34 @@ describe('taskMatMul', () => {
     });
   });
 
+  // The register-tiled loop (widths that are multiples of 4, rows not a multiple of the tile),
+  // long reductions cut into chunks (k > 256), a per-task transposed B (>= 16 rows per task).
+  const tall: Array<[number, number, number, number]> = [[3, 37, 64, 64], [2, 41, 20, 12], [2, 18, 100, 100], [20, 50, 2, 64], [1, 600, 8, 16], [2, 16, 600, 20]];
+  describe.each(['nn', 'nt', 'tn'] as const)('%s on tall blocks', (variant) => {
+    it.each(tall)('matches tf.matMul per task with base and bias, value and gradients, T=%i m=%i k=%i n=%i', (T, m, k, n) => {
+      tf.tidy(() => {
+        const ta = variant === 'tn';
+        const tb = variant === 'nt';
+        const a = tf.randomNormal(ta ? [T * k, m] : [T * m, k], 0, 1, 'float32', 31);
+        const b = tf.randomNormal(tb ? [T * n, k] : [T * k, n], 0, 1, 'float32', 32);
+        const base = tf.randomNormal([T * m, n], 0, 1, 'float32', 33);
+        for (const bias of [tf.randomNormal([n], 0, 1, 'float32', 34), tf.randomNormal([T, n], 0, 1, 'float32', 35)]) {
+          const opts = { transposeA: ta, transposeB: tb, scale: 0.5, plus: 0.25 };
+          const f = (mm: typeof taskMatMul) => (x: Tensor, y: Tensor, z: Tensor, c: Tensor) => mm(x, y, T, { ...opts, base: z, bias: c });
+          const w = tf.randomNormal([T * m, n], 0, 1, 'float32', 36);
+          const all = (mm: typeof taskMatMul) => [f(mm)(a, b, base, bias), ...tf.grads((x: Tensor, y: Tensor, z: Tensor, c: Tensor) => tf.sum(tf.mul(w, f(mm)(x, y, z, c))))([a, b, base, bias])];
+          const got = all(taskMatMul);
+          const want = all(taskMatMulReference);
+          got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+        }
+      });
+    });
+  });
+
+  it('refuses a bias of the wrong shape', () => {
+    tf.tidy(() => expect(() => taskMatMul(tf.zeros([8, 3]), tf.zeros([6, 4]), 2, { bias: tf.zeros([3, 4]) })).toThrow(/bias/));
+  });
+
   it('refuses blocks that do not match the task count', () => {
     tf.tidy(() => expect(() => taskMatMul(tf.zeros([7, 3]), tf.zeros([7, 3]), 2)).toThrow(/task blocks/));
   });
@@ -131,6 +159,19 @@ describe('columnSum', () => {
       expect(relError(columnSum(x), tf.sum(x, 0))).toBeLessThan(TOL);
       const g = tf.grad((v: Tensor) => tf.sum(tf.mul(w, columnSum(v))))(x);
       expect(relError(g, tf.mul(tf.onesLike(x), w))).toBeLessThan(TOL);
+    });
+  });
+});
+
+describe('mulAdd2', () => {
+  it.each([[[7, 5]], [[250, 64]], [[3]]])('equals a * b + c * d for shape %j, with the same gradients', (shape) => {
+    tf.tidy(() => {
+      const [a, b, c, d] = [41, 42, 43, 44].map((seed) => tf.randomNormal(shape, 0, 1, 'float32', seed));
+      const w = tf.randomNormal(shape, 0, 1, 'float32', 45);
+      const f = (g: (p: Tensor, q: Tensor, r: Tensor, s: Tensor) => Tensor) => [g(a, b, c, d), ...tf.grads((p: Tensor, q: Tensor, r: Tensor, s: Tensor) => tf.sum(tf.mul(w, g(p, q, r, s))))([a, b, c, d])];
+      const got = f(mulAdd2);
+      const want = f((p, q, r, s) => tf.add(tf.mul(p, q), tf.mul(r, s)));
+      got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
     });
   });
 });

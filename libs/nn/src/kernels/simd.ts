@@ -17,6 +17,7 @@ import {
   get, I32, i32, inc, lane, loop, moduleBytes, mul, select, set, sub, V128, v128and, v128load, v128store, v128zero,
   type Code, type WasmFunction,
 } from './wasm-asm';
+import { nnb } from './simd-blocked';
 
 /** The f32 at ptr when the i32 local `flag` is non-zero, else 0 (the load is always in bounds). */
 const pick = (ptr: Code, flag: number): Code => [...f32load(ptr), ...f32zero, ...get(flag), ...select];
@@ -119,11 +120,29 @@ const mask: WasmFunction = (() => {
   return { name: 'mask', params: [I32, I32, I32, I32], locals: [[3, I32]], body };
 })();
 
+/** muladd2(a, b, c, d, out, count): out = a * b + c * d elementwise. */
+const muladd2: WasmFunction = (() => {
+  const [a, b, c, d, out, count] = [0, 1, 2, 3, 4, 5];
+  const [ib, nb, n4b] = [6, 7, 8];
+  const body = [
+    ...extents(count, nb, n4b),
+    ...loop(ib, i32(0), get(n4b), i32(16), v128store(at(out, ib), [
+      ...v128load(at(a, ib)), ...v128load(at(b, ib)), ...f32x4mul, ...v128load(at(c, ib)), ...v128load(at(d, ib)), ...f32x4mul, ...f32x4add,
+    ])),
+    ...loop(ib, get(n4b), get(nb), i32(4), f32store(at(out, ib), [
+      ...f32load(at(a, ib)), ...f32load(at(b, ib)), ...f32mul, ...f32load(at(c, ib)), ...f32load(at(d, ib)), ...f32mul, ...f32add,
+    ])),
+  ];
+  return { name: 'muladd2', params: [I32, I32, I32, I32, I32, I32], locals: [[3, I32]], body };
+})();
+
 /** The kernels, over byte addresses in the imported memory. */
 export interface SimdKernels {
   nn(a: number, b: number, c: number, T: number, m: number, k: number, n: number, aTask: number, aRow: number, aCol: number, plus: number, bias: number, base: number, scale: number): void;
   nt(a: number, b: number, c: number, T: number, m: number, k: number, n: number, plus: number, bias: number, base: number, scale: number): void;
   mask(dy: number, x: number, out: number, count: number): void;
+  muladd2(a: number, b: number, c: number, d: number, out: number, count: number): void;
+  nnb(a: number, b: number, c: number, T: number, m: number, k: number, n: number, aTask: number, aRow: number, aCol: number, bTask: number, bias: number, biasTask: number, base: number, scale: number, plus: number): void;
 }
 
 /** The part of the WebAssembly global we use (the TypeScript lib here has no DOM types). */
@@ -144,7 +163,7 @@ export function simdKernels(memory: unknown): SimdKernels | undefined {
   if (!api || tag(memory) !== '[object WebAssembly.Memory]') return undefined;
   if (tag((memory as { buffer: unknown }).buffer) !== '[object ArrayBuffer]') return undefined;
   try {
-    return new api.Instance(new api.Module(moduleBytes([nn, nt, mask])), { env: { memory } }).exports as SimdKernels;
+    return new api.Instance(new api.Module(moduleBytes([nn, nt, mask, nnb, muladd2])), { env: { memory } }).exports as SimdKernels;
   } catch {
     return undefined;
   }
@@ -154,13 +173,16 @@ export function simdKernels(memory: unknown): SimdKernels | undefined {
 export interface Epilogue {
   readonly plus?: number;
   readonly bias?: number;
+  /** Bytes the bias advances per block (0: one bias for every block). Only with n % 4 = 0. */
+  readonly biasTask?: number;
   readonly base?: number;
   readonly scale?: number;
 }
 
 /**
  * C[t] = base + scale * op(A[t]) . op(B[t]) + plus + bias for T blocks, choosing the loop
- * that vectorises: nn runs along the rows of B, nt along the inner dimension. A vector has
+ * that vectorises: nnb (register tiles, simd-blocked.ts) when C's width is a multiple of 4,
+ * else nn along the rows of B; nt along the inner dimension. A vector has
  * the same bytes as a row or a column, so B [k, 1] is used as [1, k] (and [n, 1] as
  * [1, n]) wherever that lets the product take the vectorised loop.
  */
@@ -172,5 +194,28 @@ export function blockProducts(
   const [aRow, aCol] = transposeA ? [4, m * 4] : [k * 4, 4];
   const useNt = transposeB ? k > 1 : n === 1 && !transposeA && k > 1;
   if (useNt) simd.nt(a, b, c, T, m, k, n, plus, bias, base, scale);
+  else if (!transposeB && n % 4 === 0 && transposeA && k > REDUCTION_CHUNK) reductionInChunks(simd, a, b, c, T, m, k, n, plus, bias, e.biasTask ?? 0, base, scale);
+  else if (!transposeB && n % 4 === 0) simd.nnb(a, b, c, T, m, k, n, m * k * 4, aRow, aCol, k * n * 4, bias, e.biasTask ?? 0, base, scale, plus);
   else simd.nn(a, b, c, T, m, k, n, m * k * 4, aRow, aCol, plus, bias, base, scale);
+}
+
+/**
+ * Rows of A and B per pass of a long reduction A^T B (a weight gradient over thousands of
+ * rows): every register tile streams the whole inner dimension, so it is cut into chunks
+ * small enough to stay in the L2 cache across tiles (256 rows of 64 floats: 64 KB per
+ * operand), each chunk adding into C.
+ */
+const REDUCTION_CHUNK = 256;
+
+function reductionInChunks(simd: SimdKernels, a: number, b: number, c: number, T: number, m: number, k: number, n: number, plus: number, bias: number, biasTask: number, base: number, scale: number): void {
+  for (let t = 0; t < T; t++) {
+    const [aT, bT, cT] = [a + t * k * m * 4, b + t * k * n * 4, c + t * m * n * 4];
+    for (let k0 = 0; k0 < k; k0 += REDUCTION_CHUNK) {
+      const kc = Math.min(REDUCTION_CHUNK, k - k0);
+      // The first chunk applies the epilogue; later ones accumulate onto C itself (base = C).
+      const first = k0 === 0;
+      const [chunkBase, chunkBias] = first ? [base ? base + t * m * n * 4 : 0, bias ? bias + t * biasTask : 0] : [cT, 0];
+      simd.nnb(aT + k0 * m * 4, bT + k0 * n * 4, cT, 1, m, kc, n, 0, 4, m * 4, 0, chunkBias, 0, chunkBase, scale, first ? plus : 0);
+    }
+  }
 }

@@ -46,6 +46,8 @@ export const and = [0x71];
 /** x * 4: element count to bytes. */
 export const bytes4 = [...i32(2), 0x74];
 export const inc = (local: number, by: Code): Code => [...get(local), ...by, ...add, ...set(local)];
+/** if (cond != 0) body. */
+export const when = (cond: Code, body: Code): Code => [...cond, 0x04, 0x40, ...body, 0x0b];
 
 // Scalar and vector floats.
 export const f32zero: Code = [0x43, 0, 0, 0, 0];
@@ -57,8 +59,10 @@ export const select = [0x1b];
 export const f32load = (ptr: Code): Code => [...ptr, 0x2a, 2, 0];
 export const f32store = (ptr: Code, value: Code): Code => [...ptr, ...value, 0x38, 2, 0];
 export const v128zero: Code = [0xfd, 0x0c, ...new Array(16).fill(0)];
-export const v128load = (ptr: Code): Code => [...ptr, 0xfd, 0x00, 0, 0];
-export const v128store = (ptr: Code, value: Code): Code => [...ptr, ...value, 0xfd, 0x0b, 0, 0];
+export const v128load = (ptr: Code, offset = 0): Code => [...ptr, 0xfd, 0x00, 0, ...uleb(offset)];
+export const v128store = (ptr: Code, value: Code, offset = 0): Code => [...ptr, ...value, 0xfd, 0x0b, 0, ...uleb(offset)];
+/** Loads one f32 and broadcasts it to all four lanes. */
+export const v128load32splat = (ptr: Code): Code => [...ptr, 0xfd, 0x09, 0, 0];
 export const v128and = [0xfd, 0x4e];
 export const f32x4add = [0xfd, 0xe4, 0x01];
 export const f32x4mul = [0xfd, 0xe6, 0x01];
