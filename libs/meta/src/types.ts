@@ -75,6 +75,12 @@ export interface AdaptOutput {
  */
 export interface MetaAlgorithm {
   readonly name: string;
+  /**
+   * True when the algorithm's config has an `iteration` field (the current meta-iteration,
+   * 0-based) for the meta-optimiser to set on every MetaGradient call: schedules such as
+   * MAML++'s loss-weight and derivative-order annealing, or per-iteration noise seeds.
+   */
+  readonly usesIteration?: boolean;
   /** Meta-parameters: the model's, plus any the algorithm learns (e.g. step sizes). */
   paramSpec(model: FunctionalModel): ParamSpec[];
   /** Initial values of the meta-parameters. */
