@@ -80,8 +80,6 @@ function runConfig(name: string, p: Protocol, k: number) {
   return {
     name,
     seed: 1,
-    // Registers the family's plugins if this build does not have them built in (skipped when it does).
-    plugins: [join(root, 'libs/meta/src/algorithms/family.ts')],
     task: { family: 'sinusoid', config: { amplitude: [0.1, 5.0], phase: [0, Math.PI] } },
     environment: { config: { inputRange: [-5, 5] } },
     model: { architecture: 'mlp', config: { inputSize: 1, hidden: [40, 40], outputSize: 1, activation: 'relu', init: 'glorot' } },

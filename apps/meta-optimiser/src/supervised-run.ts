@@ -96,7 +96,7 @@ export class SupervisedRun extends RunBase {
     const res = await timed(SPAN.META_GRADIENT, () =>
       this.peers.metaGradient({
         algorithm: baseline ? 'pretrain' : c.algorithm.name,
-        algorithmConfig: baseline ? {} : c.algorithm.config,
+        algorithmConfig: baseline ? {} : this.algorithmConfigAt(i),
         model: this.modelSpec,
         params: paramsToWire(names, shapes, trainee.params),
         batch,
@@ -113,6 +113,16 @@ export class SupervisedRun extends RunBase {
     });
     if (!baseline && c.validation.every > 0 && (i + 1) % c.validation.every === 0) await timed(SPAN.VALIDATE, () => this.validate(i + 1));
     return { metaLoss: res.metaLoss, preAdaptationLoss: res.supportLosses ? meanColumn0(res.supportLosses) : NaN };
+  }
+
+  /**
+   * The algorithm's config for meta-iteration i: algorithms with schedules (`usesIteration`,
+   * e.g. MAML++'s loss-weight and derivative-order annealing, MR-MAML's noise seeds) get the
+   * iteration in their config on every call, so a resumed run continues the same schedule.
+   */
+  private algorithmConfigAt(i: number): Record<string, unknown> {
+    const config = this.config.algorithm.config as Record<string, unknown>;
+    return this.algorithm.usesIteration ? { ...config, iteration: i } : config;
   }
 
   private candidates() {

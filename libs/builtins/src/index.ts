@@ -1,5 +1,5 @@
 import { continuousAdaptationPlugins, mujocoPlugins, navigationEnvPlugin, navigationFamilyPlugin, sinusoidSourcePlugin } from '@chameleon/envs';
-import { builtinAlgorithms } from '@chameleon/meta';
+import { builtinAlgorithms, familyAlgorithms } from '@chameleon/meta';
 import { mlpPlugin } from '@chameleon/nn';
 import { gaussianMlpPolicyPlugin, rlAlgorithms } from '@chameleon/rl';
 import { builtinAgents } from '@chameleon/agents';
@@ -7,7 +7,7 @@ import { loadPluginModule, PluginRegistry } from '@chameleon/plugins';
 import { sinusoidFamilyPlugin } from '@chameleon/tasks';
 
 /** Every built-in plugin, registered exactly like an external one. */
-export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, ...continuousAdaptationPlugins, mlpPlugin, gaussianMlpPolicyPlugin, ...builtinAlgorithms, ...rlAlgorithms, ...builtinAgents];
+export const builtinPlugins = [sinusoidFamilyPlugin, sinusoidSourcePlugin, navigationFamilyPlugin, navigationEnvPlugin, ...mujocoPlugins, ...continuousAdaptationPlugins, mlpPlugin, gaussianMlpPolicyPlugin, ...builtinAlgorithms, ...familyAlgorithms, ...rlAlgorithms, ...builtinAgents];
 
 /**
  * A registry with the built-ins and the given external plugin modules.

@@ -3,6 +3,7 @@ export * from './adapt';
 export * from './algorithms/maml';
 export * from './algorithms/reptile';
 export * from './algorithms/pretrain';
+export * from './algorithms/family';
 export * from './optim/optimiser';
 export * from './plugins';
 export * from './host';
