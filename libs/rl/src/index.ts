@@ -15,3 +15,4 @@ export * from './maml-hvp';
 export * from './maml-trpo';
 export * from './maml-ppo';
 export * from './algorithms';
+export * from './continuous-adaptation';

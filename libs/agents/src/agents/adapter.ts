@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Rng } from '@chameleon/core';
 import { tf, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
-import { importanceSurrogate, type Policy } from '@chameleon/rl';
+import { importanceSurrogate, isStepSizePolicy, likelihoodRatio, type Policy } from '@chameleon/rl';
 import type { Agent, EpisodeRecord } from '../agent';
 import { rowsWithAdvantages } from '../batch';
 import { paramsFor, type AgentFactory } from '../context';
@@ -28,29 +28,68 @@ export type MetaAdapterConfig = z.infer<typeof metaAdapterConfig>;
  * phi = theta + alpha * grad_theta (1/K) sum_k [pi_theta(tau_k) / pi_phi_prev(tau_k)] * A(tau_k),
  * always from the meta-learned theta, with the K most recent trajectories (gathered with the
  * previous phi, so each step's ratio pi_theta / pi_phi_prev corrects for the policy that
- * acted). alpha is per-parameter when the checkpoint learned it.
+ * acted). alpha is per-parameter when the checkpoint learned it. With `alpha` given per inner
+ * step (a list of lists, Algorithm 1's M steps) the update repeats on the same trajectories,
+ * each step's ratio taken at its own phi.
  */
 export function importanceCorrectedUpdate(
   policy: Policy,
   theta: readonly Float32Array[],
-  alpha: ReadonlyArray<Float32Array | number>,
+  alpha: ReadonlyArray<Float32Array | number> | ReadonlyArray<ReadonlyArray<Float32Array | number>>,
   episodes: readonly EpisodeRecord[],
   discount: number,
 ): Float32Array[] {
   const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: discount });
   if (rows.n === 0) return theta.map((t) => t.slice());
+  const steps = (Array.isArray(alpha[0]) ? alpha : [alpha]) as ReadonlyArray<ReadonlyArray<Float32Array | number>>;
   const out = tf.tidy(() => {
-    const th = theta.map((v, i) => tf.tensor(v, policy.spec[i].shape as number[]));
+    let phi = theta.map((v, i) => tf.tensor(v, policy.spec[i].shape as number[]));
     const obs = tf.tensor2d(rows.observations, [rows.n, policy.observationSize]);
     const act = tf.tensor2d(rows.actions, [rows.n, policy.actionSize]);
     const old = tf.tensor1d(rows.logProbs);
     const adv = tf.tensor1d(rows.advantages);
-    const { grads } = tf.valueAndGrads((...p: Tensor[]) => importanceSurrogate(policy.logProb(p, obs, act), old, adv) as tf.Scalar)(th);
-    return th.map((t, i) => tf.add(t, tf.mul(typeof alpha[i] === 'number' ? (alpha[i] as number) : tf.tensor(alpha[i] as Float32Array, policy.spec[i].shape as number[]), grads[i])));
+    for (const a of steps) {
+      const { grads } = tf.valueAndGrads((...p: Tensor[]) => importanceSurrogate(policy.logProb(p, obs, act), old, adv) as tf.Scalar)(phi);
+      phi = phi.map((t, i) => tf.add(t, tf.mul(stepTensor(a[i], policy.spec[i].shape), grads[i])));
+    }
+    return phi;
   });
   const values = out.map((t) => t.dataSync() as Float32Array);
   tf.dispose(out);
   return values.map((v) => Float32Array.from(v));
+}
+
+/** A step size as a tensor: a number, one value per tensor ([1], broadcast) or one per parameter. */
+const stepTensor = (a: Float32Array | number, shape: readonly number[]) => (typeof a === 'number' ? tf.scalar(a) : a.length === 1 ? tf.scalar(a[0]) : tf.tensor(a, shape as number[]));
+
+/**
+ * The importance weights pi_target(a|s) / pi_behaviour(a|s) of recorded episodes' rows under
+ * `target` (behaviour = the log-probabilities recorded when acting): what eq. 9 weights by.
+ */
+export function importanceWeights(policy: Policy, target: readonly Float32Array[], episodes: readonly EpisodeRecord[]): Float32Array {
+  const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize);
+  if (rows.n === 0) return new Float32Array(0);
+  const w = tf.tidy(() => {
+    const p = target.map((v, i) => tf.tensor(v, policy.spec[i].shape as number[]));
+    const lp = policy.logProb(p, tf.tensor2d(rows.observations, [rows.n, policy.observationSize]), tf.tensor2d(rows.actions, [rows.n, policy.actionSize]));
+    return likelihoodRatio(lp, tf.tensor1d(rows.logProbs));
+  });
+  const v = Float32Array.from(w.dataSync());
+  w.dispose();
+  return v;
+}
+
+/**
+ * theta, the policy that acts and the step sizes of each inner step from a checkpoint: a
+ * "gaussian-mlp-step-sizes" policy carries them in its parameters (Algorithm 1's alpha);
+ * otherwise "alpha/<param>" entries when present, else the configured constant.
+ */
+export function metaAdapterParts(policy: Policy, params: Float32Array[], byName: ReadonlyMap<string, Float32Array>, stepSize: number) {
+  if (isStepSizePolicy(policy)) {
+    const { policy: theta, alpha } = policy.split(params);
+    return { acting: policy.base as Policy, theta, alpha };
+  }
+  return { acting: policy, theta: params, alpha: [policy.spec.map((s) => byName.get(`alpha/${s.name}`) ?? stepSize)] };
 }
 
 export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentFactory> = {
@@ -62,27 +101,26 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
   create: (config) => (ctx) => {
     const ckpt = ctx.readCheckpoint(config.checkpoint);
     const policy = ctx.createPolicy(ckpt.policy.architecture, ckpt.policy.config);
-    const theta = paramsFor(policy, ckpt.params, `checkpoint ${config.checkpoint}`);
     const byName = new Map(ckpt.params.names.map((n, i) => [n, ckpt.params.values[i]]));
-    const alpha = policy.spec.map((s) => byName.get(`alpha/${s.name}`) ?? config.stepSize);
+    const { acting, theta, alpha } = metaAdapterParts(policy, paramsFor(policy, ckpt.params, `checkpoint ${config.checkpoint}`), byName, config.stepSize);
     const agent: Agent = {
       kind: 'agent',
       name: 'meta-adapter',
       description: metaAdapterAgent.description,
-      observationSize: policy.observationSize,
-      actionSize: policy.actionSize,
+      observationSize: acting.observationSize,
+      actionSize: acting.actionSize,
       session: ({ seed }) => {
         const rng = Rng.fromKeys('agent', seed);
         let phi = theta;
         let recent: EpisodeRecord[] = [];
         return {
           act: (obs) => {
-            const r = policy.act(phi, obs, 1, rng, config.deterministic);
+            const r = acting.act(phi, obs, 1, rng, config.deterministic);
             return { action: r.actions, logProb: r.logProbs[0] };
           },
           endRound: (episodes) => {
             recent = [...recent, ...episodes].slice(-config.recentEpisodes);
-            phi = importanceCorrectedUpdate(policy, theta, alpha, recent, config.discount);
+            phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount);
             return { episodesUsed: recent.length };
           },
           dispose: () => {
