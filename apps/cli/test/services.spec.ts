@@ -35,7 +35,7 @@ describe('Evaluator over gRPC', () => {
     family: 'sinusoid',
     familyConfig: {},
     model: { architecture: 'mlp', config: { hidden: [16, 16] } },
-    candidates: [{ name: 'theta', params: wire(model.init(1)), algorithm: '' }],
+    candidates: [{ name: 'theta', params: wire(model.init(1)), algorithm: '', algorithmConfig: undefined }],
     includeRandomInit: true,
     numTasks: 12,
     shots: 5,
@@ -75,7 +75,7 @@ describe('Evaluator over gRPC', () => {
 
   it('gives every candidate the same data: identical parameters give identical metrics', async () => {
     const p = wire(model.init(2));
-    const res = await evaluate(request({ candidates: [{ name: 'a', params: p, algorithm: '' }, { name: 'b', params: p, algorithm: '' }], includeRandomInit: false, numExamples: 0 }));
+    const res = await evaluate(request({ candidates: [{ name: 'a', params: p, algorithm: '', algorithmConfig: undefined }, { name: 'b', params: p, algorithm: '', algorithmConfig: undefined }], includeRandomInit: false, numExamples: 0 }));
     expect(res.results[0].loss).toEqual(res.results[1].loss);
   });
 
@@ -88,7 +88,7 @@ describe('Evaluator over gRPC', () => {
     const dup = request().candidates[0];
     expect(await rejection(evaluate(request({ candidates: [dup, dup] })))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/appears twice/) });
     const broken = wire(model.init(1).map((v, i) => (i === 1 ? Float32Array.from(v, () => NaN) : v)));
-    expect(await rejection(evaluate(request({ candidates: [{ name: 'x', params: broken, algorithm: '' }] })))).toMatchObject({
+    expect(await rejection(evaluate(request({ candidates: [{ name: 'x', params: broken, algorithm: '', algorithmConfig: undefined }] })))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/learner Adapt: params\[1\]: layer0\/bias element 0 is not finite/),
     });

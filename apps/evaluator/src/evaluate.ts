@@ -25,6 +25,8 @@ interface Scored {
   name: string;
   params: Parameters;
   algorithm: string;
+  /** The algorithm's config, sent with every Adapt call (CAVIA's context size, iMAML's lambda, ...). */
+  algorithmConfig?: Record<string, unknown>;
   losses: Float32Array[]; // per step: values over tasks
   accuracies: Float32Array[];
 }
@@ -64,7 +66,7 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
   const candidates: Candidate[] = [...req.candidates];
   if (req.includeRandomInit) {
     const init = model.init(req.seed ^ 0x5eed);
-    candidates.push({ name: 'random-init', algorithm: '', params: paramsToWire(model.spec.map((p) => p.name), model.spec.map((p) => p.shape), init) });
+    candidates.push({ name: 'random-init', algorithm: '', algorithmConfig: undefined, params: paramsToWire(model.spec.map((p) => p.name), model.spec.map((p) => p.shape), init) });
   }
   const split = splitFromWire(req.split, 'split', 'test');
   const tasks = await peers.sampleTasks({
@@ -77,7 +79,7 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
   });
   const chunk = req.chunkSize > 0 ? req.chunkSize : DEFAULT_CHUNK;
   const inner: InnerLoop = { steps: req.maxSteps, learningRate: req.learningRate };
-  const scored: Scored[] = candidates.map((c) => ({ name: c.name, params: c.params!, algorithm: c.algorithm, losses: [], accuracies: [] }));
+  const scored: Scored[] = candidates.map((c) => ({ name: c.name, params: c.params!, algorithm: c.algorithm, algorithmConfig: c.algorithmConfig, losses: [], accuracies: [] }));
   const perStep = (n: number) => Array.from({ length: req.maxSteps + 1 }, () => new Float32Array(n));
   for (const s of scored) {
     s.losses = perStep(tasks.length);
@@ -101,6 +103,7 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
         loss: req.loss,
         returnParameters: false,
         algorithm: s.algorithm,
+        algorithmConfig: s.algorithmConfig,
         predictionInputs: undefined,
       });
       const q = fromWire(r.queryLosses, 'query_losses', ['float32'] as const);
@@ -151,6 +154,7 @@ async function exampleTasks(req: EvaluateRequest, tasks: TaskSpec[], scored: Sco
       loss: req.loss === LossKind.LOSS_KIND_UNSPECIFIED ? LossKind.LOSS_KIND_MSE : req.loss,
       returnParameters: false,
       algorithm: s.algorithm,
+      algorithmConfig: s.algorithmConfig,
       predictionInputs: toWire(tiled),
     });
     predictionsBy.push({ name: s.name, values: fromWire(r.predictions, 'predictions', ['float32'] as const) });

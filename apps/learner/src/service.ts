@@ -94,7 +94,7 @@ export function learnerService(registry: PluginRegistry): HostedService {
       }),
       adapt: unary<AdaptRequest, AdaptResponse>('Learner.Adapt', (req) => {
         const model = build.model(req.model);
-        const algorithm = build.algorithm(req.algorithm, undefined);
+        const algorithm = build.algorithm(req.algorithm, req.algorithmConfig);
         const spec = algorithm.paramSpec(model);
         const params = paramValues(paramsFromWire(req.params), spec.map((p) => p.name));
         const qx = optionalFromWire(req.queryInputs, 'query_inputs', ['float32'] as const);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RunConfig } from '@chameleon/config';
 import { initialState, optimiserStep, type MetaAlgorithm, type OptimiserConfig, type OptimiserState } from '@chameleon/meta';
 import type { FunctionalModel } from '@chameleon/nn';
-import { Split, type Checkpoint, type ModelSpec } from '@chameleon/proto';
+import { Split, type Candidate, type Checkpoint, type ModelSpec } from '@chameleon/proto';
 import { paramsFromWire, paramsToWire, paramValues } from '@chameleon/tensor';
 import { ATTR, SPAN, withSpan } from '@chameleon/telemetry';
 import { evaluationToJson } from '@chameleon/transport';
@@ -127,8 +127,9 @@ export class SupervisedRun extends RunBase {
 
   private candidates() {
     const c = this.config;
-    const list = [{ name: c.algorithm.name, params: paramsToWire(this.names, this.shapes, this.theta.params), algorithm: c.algorithm.name }];
-    if (c.baseline.iterations > 0 && this.baseline.iteration > 0) list.push({ name: 'pretrained', params: paramsToWire(this.modelNames(), this.modelShapes(), this.baseline.params), algorithm: '' });
+    // The candidate adapts by its algorithm's own rule, with the run's algorithm config.
+    const list: Candidate[] = [{ name: c.algorithm.name, params: paramsToWire(this.names, this.shapes, this.theta.params), algorithm: c.algorithm.name, algorithmConfig: c.algorithm.config }];
+    if (c.baseline.iterations > 0 && this.baseline.iteration > 0) list.push({ name: 'pretrained', params: paramsToWire(this.modelNames(), this.modelShapes(), this.baseline.params), algorithm: '', algorithmConfig: undefined });
     return list;
   }
 

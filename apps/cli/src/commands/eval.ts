@@ -23,8 +23,8 @@ export async function evalCommand(flags: Flags): Promise<void> {
   };
   const tasks = positiveInt(str('tasks'), '--tasks')!;
   const seed = positiveInt(str('seed'), '--seed', 0)!;
-  const candidates: Candidate[] = [{ name: config.algorithm.name, params: ckpt.params, algorithm: config.algorithm.name }];
-  if (ckpt.baselineParams && ckpt.baselineParams.tensors.length) candidates.push({ name: 'pretrained', params: ckpt.baselineParams, algorithm: '' });
+  const candidates: Candidate[] = [{ name: config.algorithm.name, params: ckpt.params, algorithm: config.algorithm.name, algorithmConfig: config.algorithm.config }];
+  if (ckpt.baselineParams && ckpt.baselineParams.tensors.length) candidates.push({ name: 'pretrained', params: ckpt.baselineParams, algorithm: '', algorithmConfig: undefined });
   let embedded: Embedded | undefined;
   let address: string;
   if (typeof flags.services === 'string') address = readServicesFile(flags.services).evaluator;

@@ -16,8 +16,8 @@ export * from './maml-plus-plus/schedules';
 export * from './meta-sgd/meta-sgd';
 export * from './mr-maml/mr-maml';
 
-/** MAML's family: Meta-SGD, ANIL, MAML++, CAVIA, iMAML, MR-MAML, as algorithm plugins. */
+/** MAML's family: Meta-SGD, ANIL, MAML++, CAVIA, iMAML, MR-MAML, as algorithm plugins (built in: @chameleon/builtins registers them). */
 export const familyAlgorithms: PluginManifest[] = [metaSgdPlugin, anilPlugin, mamlPlusPlusPlugin, caviaPlugin, imamlPlugin, mrMamlPlugin];
 
-/** Loadable as an external plugin module (`plugins: [.../family.ts]` in a run config) until they are built in. */
+/** Also loadable as a plugin module on its own (`plugins: [.../family.ts]`); names already registered are skipped. */
 export default familyAlgorithms;

@@ -24,7 +24,7 @@ describe('familyAlgorithms', () => {
     expect(() => registry.create('algorithm', 'cavia', { contextSize: 4, unknown: 1 })).toThrow();
   });
 
-  it('load as an external plugin module (the default export) until they are built in', () => {
+  it('load as a plugin module on their own (the default export)', () => {
     expect(familyDefault).toBe(familyAlgorithms);
     const registry = new PluginRegistry();
     const loaded = loadPluginModule(registry, join(__dirname, '../family.ts'));

@@ -35,6 +35,11 @@ export interface Candidate {
     | undefined;
   /** Adaptation rule ("" = plain gradient descent; "meta-sgd" uses learned step sizes). */
   algorithm: string;
+  /**
+   * The algorithm's configuration, as in training; sent with every Adapt call. Unset means
+   * the algorithm's defaults.
+   */
+  algorithmConfig: { [key: string]: any } | undefined;
 }
 
 /** Request for Evaluate. */
@@ -226,7 +231,7 @@ export interface EvaluatePolicyResponse {
 }
 
 function createBaseCandidate(): Candidate {
-  return { name: "", params: undefined, algorithm: "" };
+  return { name: "", params: undefined, algorithm: "", algorithmConfig: undefined };
 }
 
 export const Candidate: MessageFns<Candidate> = {
@@ -239,6 +244,9 @@ export const Candidate: MessageFns<Candidate> = {
     }
     if (message.algorithm !== "") {
       writer.uint32(26).string(message.algorithm);
+    }
+    if (message.algorithmConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.algorithmConfig), writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -278,6 +286,14 @@ export const Candidate: MessageFns<Candidate> = {
             }
 
             message.algorithm = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.algorithmConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
         }

@@ -64,7 +64,14 @@ export interface AdaptRequest {
    */
   algorithm: string;
   /** Optional inputs [T, G, ...] at which to return predictions before and after adaptation. */
-  predictionInputs: Tensor | undefined;
+  predictionInputs:
+    | Tensor
+    | undefined;
+  /**
+   * The algorithm's configuration, as in training (e.g. cavia's context_size, imaml's
+   * lambda, anil's head_layers); unset means the algorithm's defaults.
+   */
+  algorithmConfig: { [key: string]: any } | undefined;
 }
 
 /** Response of Adapt. */
@@ -308,6 +315,7 @@ function createBaseAdaptRequest(): AdaptRequest {
     returnParameters: false,
     algorithm: "",
     predictionInputs: undefined,
+    algorithmConfig: undefined,
   };
 }
 
@@ -345,6 +353,9 @@ export const AdaptRequest: MessageFns<AdaptRequest> = {
     }
     if (message.predictionInputs !== undefined) {
       Tensor.encode(message.predictionInputs, writer.uint32(90).fork()).join();
+    }
+    if (message.algorithmConfig !== undefined) {
+      Struct.encode(Struct.wrap(message.algorithmConfig), writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -448,6 +459,14 @@ export const AdaptRequest: MessageFns<AdaptRequest> = {
             }
 
             message.predictionInputs = Tensor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.algorithmConfig = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
         }
