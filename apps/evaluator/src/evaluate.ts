@@ -19,6 +19,12 @@ import { splitFromWire, splitToWire, type CallContext, type Peers } from '@chame
 
 export const MAX_EVAL_TASKS = 100_000;
 const DEFAULT_CHUNK = 100;
+/**
+ * Input elements (support + query, all tasks) per adaptation chunk when the request leaves
+ * chunk_size at 0. Image models keep every task's activations on the gradient tape during
+ * adaptation: 100 Omniglot episodes at once exhaust the wasm heap, 17 (5-way) or 6 (20-way) do not.
+ */
+const CHUNK_INPUT_ELEMENTS = 400_000;
 const GRID_POINTS = 100;
 
 interface Scored {
@@ -77,7 +83,7 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
     startIndex: 0,
     count: req.numTasks,
   });
-  const chunk = req.chunkSize > 0 ? req.chunkSize : DEFAULT_CHUNK;
+  const chunk = req.chunkSize > 0 ? req.chunkSize : defaultChunk(model, req.shots + req.querySize);
   const inner: InnerLoop = { steps: req.maxSteps, learningRate: req.learningRate };
   const scored: Scored[] = candidates.map((c) => ({ name: c.name, params: c.params!, algorithm: c.algorithm, algorithmConfig: c.algorithmConfig, losses: [], accuracies: [] }));
   const perStep = (n: number) => Array.from({ length: req.maxSteps + 1 }, () => new Float32Array(n));
@@ -126,6 +132,12 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
   }));
   const examples = req.numExamples > 0 ? await exampleTasks(req, tasks.slice(0, req.numExamples), scored, peers, model, inner) : [];
   return { results, numTasks: tasks.length, backend: (await peers.describeLearner()).backend, examples, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Tasks per adaptation call: 100, fewer when a task's inputs are large (images). */
+export function defaultChunk(model: FunctionalModel, examplesPerTask: number): number {
+  const perTask = examplesPerTask * model.inputShape.reduce((a, b) => a * b, 1);
+  return Math.max(1, Math.min(DEFAULT_CHUNK, Math.floor(CHUNK_INPUT_ELEMENTS / perTask)));
 }
 
 const pick = (m: { mean: number; ci95: number; std: number }) => ({ mean: m.mean, ci95: m.ci95, std: m.std });

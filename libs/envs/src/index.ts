@@ -9,3 +9,4 @@ export * from './rl/task-observing';
 export { describeEnvironmentContract, type EnvironmentContractOptions } from './rl/contract';
 export * from './navigation/navigation';
 export * from './mujoco';
+export * from './few-shot';

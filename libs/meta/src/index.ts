@@ -7,3 +7,4 @@ export * from './algorithms/family';
 export * from './optim/optimiser';
 export * from './plugins';
 export * from './host';
+export * from './algorithms/few-shot';

@@ -5,3 +5,4 @@ export * from './model';
 export * from './mlp';
 export * from './losses';
 export * from './kernels';
+export * from './conv4';

@@ -3,3 +3,4 @@ export * from './sampler';
 export * from './sinusoid/sinusoid';
 export { describeTaskSourceContract } from './contract';
 export * from './sequences';
+export * from './few-shot';
