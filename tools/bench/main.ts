@@ -3,6 +3,7 @@
  * (paper setting), in-process and through the embedded gRPC services. See BENCHMARKS.md.
  *
  *   npm run bench -- [--repeats 3] [--iterations 1000] [--services-iterations 1500] [--quick]
+ *   npm run bench -- rl [...]   the meta-RL pipeline on HalfCheetahVel (tools/bench/rl-pipeline.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ const traced = !process.argv.includes('--no-telemetry');
 const telemetry = traced ? initTelemetry({ serviceName: 'chameleon', traceFile: join(traceDir, 'traces.jsonl') }) : undefined;
 
 const { run } = require('./run') as typeof import('./run');
+const { runRl } = require('./rl-pipeline') as typeof import('./rl-pipeline');
 
 const finish = async (code: number) => {
   await telemetry?.shutdown();
@@ -25,7 +27,7 @@ const finish = async (code: number) => {
   process.exit(code);
 };
 
-run(process.argv.slice(2), traced).then(finish, (e) => {
+(process.argv[2] === 'rl' ? runRl(process.argv.slice(3)) : run(process.argv.slice(2), traced)).then(finish, (e) => {
   console.error(e);
   return finish(1);
 });
