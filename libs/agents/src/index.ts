@@ -9,8 +9,8 @@ export * from './agents/scripted';
 import { fixedPolicyAgent } from './agents/fixed';
 import { metaAdapterAgent } from './agents/adapter';
 import { ppoTrackingAgent } from './agents/ppo-tracking';
-import { stillAgent } from './agents/scripted';
+import { gaitAgent, stillAgent, sumoIdleAgent, sumoPusherAgent } from './agents/scripted';
 
 /** Built-in agent plugins. */
-export const builtinAgents = [fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, stillAgent];
+export const builtinAgents = [fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, stillAgent, sumoPusherAgent, sumoIdleAgent, gaitAgent];
 export * from './trueskill';
