@@ -4,8 +4,8 @@
  * minus gRPC (sample tasks, render their images, meta-gradient through the learner's host
  * entry point, Adam step).
  *
- *   npm run bench:few-shot -- [--filters 64] [--batch 4] [--iterations 10] [--repeats 2] [--warmup 2]
- *                             [--only maml,protonets] [--quick] [--write]
+ *   npm run bench -- few-shot [--filters 64] [--batch 4] [--iterations 10] [--repeats 2] [--warmup 2]
+ *                            [--only maml,protonets] [--quick] [--write]
  *
  * Protocol: procedural Omniglot-like tasks (28x28x1), 5-way 1-shot, 5 x 1 support and 5 x 15
  * query images per task, meta-batch 4 tasks (Finn et al. used 32 for 5-way Omniglot), conv-4
