@@ -11,7 +11,8 @@
  * Flags: --only a,b (run names or prefixes), --parallel N (default 2), --skip-train (rebuild
  * the document from existing runs), --iterations N (override every run's iterations),
  * --retrain (train again even when a run finished training but not its evaluation: by default
- * such a run is only evaluated, with `chameleon eval` on its checkpoint).
+ * such a run is only evaluated, with `chameleon eval` on its checkpoint), --no-report (skip
+ * building each run's report.html).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,9 +50,9 @@ interface Algo {
 
 export const FILTERS = 8;
 const SETTINGS: Setting[] = [
-  { id: '5w1s', title: '5-way 1-shot', ways: 5, shots: 1, trainQuery: 3, evalQuery: 2, iterations: 60, batch: 4 },
-  { id: '5w5s', title: '5-way 5-shot', ways: 5, shots: 5, trainQuery: 2, evalQuery: 2, iterations: 40, batch: 4 },
-  { id: '20w1s', title: '20-way 1-shot', ways: 20, shots: 1, trainQuery: 1, evalQuery: 1, iterations: 30, batch: 2 },
+  { id: '5w1s', title: '5-way 1-shot', ways: 5, shots: 1, trainQuery: 3, evalQuery: 2, iterations: 40, batch: 2 },
+  { id: '5w5s', title: '5-way 5-shot', ways: 5, shots: 5, trainQuery: 2, evalQuery: 2, iterations: 25, batch: 2 },
+  { id: '20w1s', title: '20-way 1-shot', ways: 20, shots: 1, trainQuery: 1, evalQuery: 1, iterations: 20, batch: 1 },
 ];
 
 const MAML_INNER = { steps: 1, learningRate: 0.4 };
@@ -220,6 +221,16 @@ async function trainSplitAccuracy(run: Run): Promise<{ step0: number; adapted: n
   return { step0: mean(0), adapted: mean(cols - 1) };
 }
 
+/** report.html (training curve, accuracy vs adaptation steps with 95% CIs) for every evaluated run. */
+async function buildReports(runs: Run[]): Promise<void> {
+  const { buildReport } = await import('@chameleon/report');
+  for (const run of runs) {
+    const dir = join(outDir, run.name);
+    if (!existsSync(join(dir, 'eval.json'))) continue;
+    await buildReport(dir).catch((e: Error) => console.error(`${run.name}: report failed: ${e.message}`));
+  }
+}
+
 async function writeDoc(runs: Run[], wallSeconds: number | undefined): Promise<void> {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
   const rows = (setting: Setting) =>
@@ -292,7 +303,8 @@ A memorising model classifies training tasks well *before* adaptation (it ignore
 ${nme.join('\n')}
 
 Total: ${runMinutes.toFixed(0)} run-minutes${wallSeconds ? `, ${(wallSeconds / 60).toFixed(0)} min of wall time` : ''} (runs two at a time; the machine is shared, see the load in each run's reproduce.json).
-Run folders: \`runs/few-shot/<setting>-<algorithm>\`; configs: \`runs/few-shot/configs\`.
+Run folders: \`runs/few-shot/<setting>-<algorithm>\` (each with report.html: training loss, accuracy vs adaptation steps
+with 95% CIs); configs: \`runs/few-shot/configs\`.
 <!-- end generated -->`;
   const doc = join(root, 'docs/results/few-shot.md');
   const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Few-shot classification results\n\n';
@@ -318,6 +330,7 @@ async function main(): Promise<void> {
   }
   const wall = args.includes('--skip-train') ? readJson<{ seconds: number }>(join(outDir, 'wall.json'))?.seconds : (Date.now() - started) / 1000;
   if (!args.includes('--skip-train') && !only) writeFileSync(join(outDir, 'wall.json'), `${JSON.stringify({ seconds: wall })}\n`);
+  if (!args.includes('--no-report')) await buildReports(runs);
   await writeDoc(runs, wall);
 }
 
