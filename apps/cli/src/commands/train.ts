@@ -1,4 +1,4 @@
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { createRegistry } from '@chameleon/builtins';
@@ -18,7 +18,11 @@ export { prepareTrain } from './train-prepare';
 class RemoteRecorder {
   private readonly metrics: WriteStream;
 
-  constructor(private readonly outDir: string, config: unknown) {
+  /** RL runs: the final EvaluatePolicy result is not in the event stream (see finish). */
+  private readonly rl: boolean;
+
+  constructor(private readonly outDir: string, config: Parameters<typeof isRlConfig>[0]) {
+    this.rl = isRlConfig(config);
     writeFileSync(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     this.metrics = createWriteStream(join(outDir, 'metrics.jsonl'), { flags: 'a' });
   }
@@ -28,10 +32,12 @@ class RemoteRecorder {
     if (!ev) return;
     if (ev.$case === 'progress') {
       const p = ev.progress;
-      this.line({ type: 'progress', phase: p.phase, iteration: p.iteration, total: p.totalIterations, metaLoss: p.metaLoss, preAdaptationLoss: p.preAdaptationLoss, itPerSec: p.iterationsPerSecond, phaseSeconds: p.phaseSeconds, traceId: p.traceId, elapsed: p.elapsedSeconds });
+      // For RL the losses are negated returns; the report plots returns.
+      const returns = this.rl ? { preAdaptationReturn: -p.preAdaptationLoss, postAdaptationReturn: -p.metaLoss } : {};
+      this.line({ type: 'progress', phase: p.phase, iteration: p.iteration, total: p.totalIterations, metaLoss: p.metaLoss, preAdaptationLoss: p.preAdaptationLoss, ...returns, itPerSec: p.iterationsPerSecond, phaseSeconds: p.phaseSeconds, traceId: p.traceId, elapsed: p.elapsedSeconds });
     } else if (ev.$case === 'checkpoint') {
       this.line({ type: 'checkpoint', path: ev.checkpoint.path, iteration: ev.checkpoint.iteration, phase: ev.checkpoint.phase });
-    } else if (ev.$case === 'validation' && ev.validation.result) {
+    } else if (ev.$case === 'validation' && ev.validation.result && !this.rl) {
       const json = evaluationToJson(ev.validation.result, protocol);
       if (ev.validation.final) writeFileSync(join(this.outDir, 'eval.json'), `${JSON.stringify(json, null, 1)}\n`);
       else this.line({ type: 'validation', iteration: ev.validation.iteration, results: json.results });
@@ -39,6 +45,10 @@ class RemoteRecorder {
   }
 
   finish(status: RunStatus): Promise<void> {
+    // An RL run's episode returns per adaptation step are only in the meta-optimiser's eval.json:
+    // copy it when its folder is reachable from here (same host or a shared volume).
+    const remoteEval = status.outputDir ? join(status.outputDir, 'eval.json') : '';
+    if (this.rl && remoteEval && existsSync(remoteEval)) copyFileSync(remoteEval, join(this.outDir, 'eval.json'));
     writeFileSync(join(this.outDir, 'run.json'), `${JSON.stringify({ runId: status.runId, backend: status.backend, state: RunState[status.state], error: status.error || undefined, remoteOutputDir: status.outputDir }, null, 2)}\n`);
     return new Promise((resolve) => this.metrics.end(resolve));
   }
