@@ -5,6 +5,7 @@
  *   npm run bench -- [--repeats 3] [--iterations 1000] [--services-iterations 1500] [--quick]
  *   npm run bench -- rl [...]   the meta-RL pipeline on HalfCheetahVel (tools/bench/rl-pipeline.ts)
  *   npm run bench -- few-shot [...]   conv-4 5-way 1-shot meta-iterations/s per algorithm (tools/bench/few-shot.ts)
+ *   npm run bench -- agents [...]   agent-server load: 32 concurrent opponents on loopback (tools/bench/agents.ts)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ const telemetry = traced ? initTelemetry({ serviceName: 'chameleon', traceFile: 
 const { run } = require('./run') as typeof import('./run');
 const { runRl } = require('./rl-pipeline') as typeof import('./rl-pipeline');
 const { runFewShot } = require('./few-shot') as typeof import('./few-shot');
+const { runAgents } = require('./agents') as typeof import('./agents');
 
 const finish = async (code: number) => {
   await telemetry?.shutdown();
@@ -29,7 +31,7 @@ const finish = async (code: number) => {
   process.exit(code);
 };
 
-const sub: Record<string, (argv: string[]) => Promise<number>> = { rl: runRl, 'few-shot': runFewShot };
+const sub: Record<string, (argv: string[]) => Promise<number>> = { rl: runRl, 'few-shot': runFewShot, agents: runAgents };
 (sub[process.argv[2]] ? sub[process.argv[2]](process.argv.slice(3)) : run(process.argv.slice(2), traced)).then(finish, (e) => {
   console.error(e);
   return finish(1);

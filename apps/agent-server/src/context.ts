@@ -11,8 +11,11 @@ const named = (p: Parameters | undefined, field: string): NamedParams | undefine
   return { names: list.map((x) => x.name), values: list.map((x) => Float32Array.from(x.tensor.data)) };
 };
 
-/** Agents read checkpoints and build policies through the host's plugin registry. */
-export function agentContext(registry: PluginRegistry): AgentContext {
+/**
+ * Agents read checkpoints and build policies through the host's plugin registry; with
+ * `offloadAdaptation` (e.g. an AdaptationPool) their between-round updates run off the event loop.
+ */
+export function agentContext(registry: PluginRegistry, options: Pick<AgentContext, 'offloadAdaptation'> = {}): AgentContext {
   const cache = new Map<string, CheckpointContent>();
   return {
     readCheckpoint(path: string): CheckpointContent {
@@ -36,5 +39,6 @@ export function agentContext(registry: PluginRegistry): AgentContext {
       return c;
     },
     createPolicy: (architecture, config) => registry.create<Policy>('policy', architecture, config, 'policy.config'),
+    offloadAdaptation: options.offloadAdaptation,
   };
 }

@@ -1,4 +1,5 @@
 export { agentServerService, fieldAgents, type AgentEntry } from './service';
 export { agentContext } from './context';
+export { AdaptationPool } from './adapt-pool';
 export { AgentMetrics } from './metrics';
 export { liveSessions, type FieldedAgent } from './play';

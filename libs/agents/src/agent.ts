@@ -15,12 +15,21 @@ export interface EpisodeRecord {
   readonly outcome?: number;
 }
 
+/** What an adaptation between rounds reports. */
+export interface RoundAdapted {
+  readonly episodesUsed: number;
+}
+
 /** An agent's state against one opponent: created per match, disposed when it ends. */
 export interface AgentSession {
   /** The action for an observation; fast (called every step, p99 target a few ms). */
   act(observation: Float32Array): { action: Float32Array; logProb: number };
-  /** After a round: adapt from the round's episodes (the agent may keep older ones). */
-  endRound(episodes: readonly EpisodeRecord[]): { episodesUsed: number };
+  /**
+   * After a round: adapt from the round's episodes (the agent may keep older ones). May
+   * resolve later when the adaptation runs off the caller's thread; callers await it before
+   * the next round's first action.
+   */
+  endRound(episodes: readonly EpisodeRecord[]): RoundAdapted | Promise<RoundAdapted>;
   dispose(): void;
 }
 

@@ -1,5 +1,5 @@
 import type { Policy } from '@chameleon/rl';
-import type { Agent } from './agent';
+import type { Agent, EpisodeRecord } from './agent';
 
 /** A named parameter list read from a checkpoint, in spec order. */
 export interface NamedParams {
@@ -28,6 +28,21 @@ export interface CheckpointContent {
 export interface AgentContext {
   readCheckpoint(path: string): CheckpointContent;
   createPolicy(architecture: string, config: Record<string, unknown>): Policy;
+  /**
+   * When present, agents may run their between-round update elsewhere (the agent-server's
+   * worker threads) so that other opponents' actions are not held up by it.
+   */
+  readonly offloadAdaptation?: (job: AdaptationJob) => Promise<Float32Array[]>;
+}
+
+/** A self-contained eq. 9 update: everything a worker needs to compute phi. */
+export interface AdaptationJob {
+  readonly policy: { readonly architecture: string; readonly config: Record<string, unknown> };
+  readonly theta: readonly Float32Array[];
+  /** Per inner step, per parameter tensor: a number, [1] or the tensor's size. */
+  readonly alpha: ReadonlyArray<ReadonlyArray<Float32Array | number>>;
+  readonly episodes: readonly EpisodeRecord[];
+  readonly discount: number;
 }
 
 /** An agent plugin's product: a factory bound to the host's context. */

@@ -103,6 +103,8 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
     const policy = ctx.createPolicy(ckpt.policy.architecture, ckpt.policy.config);
     const byName = new Map(ckpt.params.names.map((n, i) => [n, ckpt.params.values[i]]));
     const { acting, theta, alpha } = metaAdapterParts(policy, paramsFor(policy, ckpt.params, `checkpoint ${config.checkpoint}`), byName, config.stepSize);
+    // What a worker rebuilds to run the update: the acting policy's plugin and configuration.
+    const actingSpec = isStepSizePolicy(policy) ? { architecture: 'gaussian-mlp', config: policy.base.config as unknown as Record<string, unknown> } : ckpt.policy;
     const agent: Agent = {
       kind: 'agent',
       name: 'meta-adapter',
@@ -120,8 +122,15 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
           },
           endRound: (episodes) => {
             recent = [...recent, ...episodes].slice(-config.recentEpisodes);
-            phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount);
-            return { episodesUsed: recent.length };
+            const used = { episodesUsed: recent.length };
+            if (!ctx.offloadAdaptation) {
+              phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount);
+              return used;
+            }
+            return ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: recent, discount: config.discount }).then((p) => {
+              phi = p;
+              return used;
+            });
           },
           dispose: () => {
             recent = [];

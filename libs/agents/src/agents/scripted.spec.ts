@@ -15,7 +15,7 @@ describe('scripted agent plugins (wrapping libs/envs scripted policies)', () => 
     expect([gait.observationSize, gait.actionSize]).toEqual([83, 8]);
   });
 
-  it('act exactly as the scripted policy, scaled by strength, with a clock per session', () => {
+  it('act exactly as the scripted policy, scaled by strength, with a clock per session', async () => {
     const rng = new Rng(1);
     const observations = Array.from({ length: 5 }, () => new Float32Array(98).map(() => rng.normal()));
     const reference = pushTowardOpponent('ant');
@@ -30,6 +30,6 @@ describe('scripted agent plugins (wrapping libs/envs scripted policies)', () => 
     const gait = gaitAgent.create(gaitAgent.configSchema.parse({}))(ctx).session({ opponentId: 'x', seed: 0 });
     const g = constantGait('ant');
     for (let t = 0; t < 3; t++) expect(Array.from(gait.act(new Float32Array(83)).action)).toEqual(Array.from(g(new Float32Array(83))));
-    expect(gait.endRound([]).episodesUsed).toBe(0);
+    expect((await gait.endRound([])).episodesUsed).toBe(0);
   });
 });

@@ -1,0 +1,87 @@
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AdaptationJob } from '@chameleon/agents';
+import { ChameleonError } from '@chameleon/core';
+
+interface Slot {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  inFlight: number;
+}
+
+type Pending = { resolve: (phi: Float32Array[]) => void; reject: (e: Error) => void; slot: Slot };
+
+/**
+ * Worker threads for agents' between-round updates: an update (tens of milliseconds of tfjs)
+ * on the event loop would hold up every other opponent's next action, so the agent-server
+ * hands it to the least busy worker and answers other streams meanwhile.
+ *
+ * @example
+ *   const pool = new AdaptationPool(1, 'wasm');
+ *   const ctx = agentContext(registry, { offloadAdaptation: (job) => pool.run(job) });
+ *   await pool.close();
+ */
+export class AdaptationPool {
+  private readonly slots: Slot[];
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+
+  constructor(size: number, backend = 'wasm') {
+    // Workers run the TypeScript sources like the CLI does: swc compiles on first load.
+    const register = require.resolve('@swc-node/register');
+    const entry = join(__dirname, 'adapt-worker.ts');
+    const env = { ...process.env, SWC_NODE_PROJECT: process.env.SWC_NODE_PROJECT ?? resolve(__dirname, '../../../tsconfig.json') };
+    this.slots = Array.from({ length: size }, () => {
+      const worker = new Worker(`require(${JSON.stringify(register)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: { backend }, env });
+      const ready = new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        worker.on('message', (m: { ready?: boolean }) => m.ready && resolve());
+      });
+      const slot: Slot = { worker, ready, inFlight: 0 };
+      worker.on('message', (m: { id?: number; phi?: Float32Array[]; error?: string }) => m.id !== undefined && this.settle(m as { id: number }));
+      worker.on('error', (e) => this.failAll(slot, e));
+      worker.unref();
+      return slot;
+    });
+  }
+
+  /** Resolves once every worker has loaded its modules and backend (a server awaits it before listening). */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  run(job: AdaptationJob): Promise<Float32Array[]> {
+    const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const id = this.next++;
+    slot.inFlight++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.worker.postMessage({ id, job });
+    });
+  }
+
+  private settle(m: { id: number; phi?: Float32Array[]; error?: string }): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    p.slot.inFlight--;
+    if (m.phi) p.resolve(m.phi);
+    else p.reject(new ChameleonError('INTERNAL', `adaptation worker failed: ${m.error}`));
+  }
+
+  private failAll(slot: Slot, e: Error): void {
+    for (const [id, p] of this.pending) {
+      if (p.slot !== slot) continue;
+      this.pending.delete(id);
+      p.reject(new ChameleonError('INTERNAL', `adaptation worker died: ${e.message}`));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Nonstationary locomotion (Al-Shedivat et al. 2018, section 5.1) at reduced scale, in
+ * process: Algorithm 1 on pairs (T_i, T_{i+1}) of nonstationary-ant sequences, a PPO policy
+ * trained on the same number of environment steps (the "no adaptation" policy, which PPO
+ * tracking also starts from), then every agent plugin played along held-out sequences
+ * T_1 .. T_7. Used by continuous.ts.
+ */
+import { Rng } from '@chameleon/core';
+import { StepType, VectorEnv } from '@chameleon/envs';
+import { NonstationaryLegsFamily, ensureMujoco, nonstationaryEnv, nonstationaryEnvConfig } from '@chameleon/envs/src/mujoco';
+import { initialState, optimiserConfig, optimiserStep, type OptimiserConfig, type OptimiserState } from '@chameleon/meta';
+import { tf, type Tensor } from '@chameleon/nn';
+import {
+  StepSizePolicy,
+  adaptWithLearnedStepSizes,
+  advantageConfig,
+  collectEpisodes,
+  disposeTasks,
+  episodeReturns,
+  flattenTensors,
+  metaPairsConfig,
+  metaPairsStep,
+  paramTensors,
+  ppoSurrogate,
+  splitByTask,
+  stepSizePolicyConfig,
+  taskAdvantages,
+  unflattenHost,
+  uploadTasks,
+  type TrajectoryBatch,
+} from '@chameleon/rl';
+import { samplePairs, sampleTasks, sequenceTasks, type Task } from '@chameleon/tasks';
+import { EpisodeRecorder, type Agent, type EpisodeRecord } from '@chameleon/agents';
+
+export interface LocomotionOptions {
+  readonly horizon: number;
+  /** Pairs (meta) or 2 x pairs tasks (PPO) per iteration. */
+  readonly batch: number;
+  /** Episodes per task per iteration. */
+  readonly episodes: number;
+  readonly metaIterations: number;
+  /** Meta-training stops after this many minutes even short of metaIterations (0: no limit). */
+  readonly metaMinutes: number;
+  readonly ppoIterations: number;
+  readonly hidden: number[];
+  readonly seed: number;
+  readonly log: (line: string) => void;
+}
+
+export const mean = (xs: ArrayLike<number>) => (xs.length ? Array.from(xs).reduce((a, b) => a + b, 0) / xs.length : 0);
+
+export async function setupLocomotion(o: LocomotionOptions) {
+  await ensureMujoco();
+  const family = new NonstationaryLegsFamily('ant');
+  const env = nonstationaryEnv('ant', nonstationaryEnvConfig.parse({ horizon: o.horizon }));
+  const policyConfig = stepSizePolicyConfig.parse({ observationSize: 83, actionSize: 8, hidden: o.hidden, initStd: 0.5, initialStepSize: 0.05 });
+  const policy = new StepSizePolicy(policyConfig);
+  return { family, env, policy, policyConfig };
+}
+type Setup = Awaited<ReturnType<typeof setupLocomotion>>;
+
+/** K episodes of each task, task t played with paramSets[t]. */
+function collect(s: Setup, o: LocomotionOptions, paramSets: readonly (readonly Float32Array[])[], tasks: readonly Task[], seed: number): TrajectoryBatch[] {
+  const K = o.episodes;
+  const worldTask = Array.from({ length: tasks.length * K }, (_, w) => Math.floor(w / K));
+  const venv = new VectorEnv(s.env, worldTask.length, worldTask.map((t) => tasks[t]), seed, o.horizon);
+  try {
+    const batch = collectEpisodes(venv, (obs, n, rng) => s.policy.actRows(paramSets, worldTask, obs, n, rng), worldTask.length, o.horizon, Rng.fromKeys('act', seed), { taskOfWorld: worldTask });
+    return splitByTask(batch, tasks.length);
+  } finally {
+    venv.close();
+  }
+}
+
+export const batchReturn = (bs: readonly TrajectoryBatch[]) => mean(bs.map((b) => mean(episodeReturns(b))));
+
+/** Algorithm 1: returns the meta-learned parameter list (theta then alpha) and a log. */
+export function metaTrain(s: Setup, o: LocomotionOptions) {
+  const config = metaPairsConfig.parse({ epochs: 3, optimiser: { learningRate: 3e-3, clipNorm: 1 } });
+  const adv = advantageConfig.parse({});
+  let params = s.policy.init(o.seed);
+  let state: OptimiserState | undefined;
+  const log: Array<Record<string, number>> = [];
+  const start = performance.now();
+  for (let it = 0; it < o.metaIterations; it++) {
+    if (o.metaMinutes > 0 && performance.now() - start > o.metaMinutes * 60_000) {
+      o.log(`meta: time budget of ${o.metaMinutes} min reached after ${it} iterations`);
+      break;
+    }
+    const t0 = performance.now();
+    const pairs = samplePairs(s.family, { split: 'train', seed: o.seed, start: it * o.batch, count: o.batch });
+    const pre = collect(s, o, pairs.map(() => params), pairs.map((p) => p[0]), o.seed * 1000 + 2 * it);
+    const adapted = adaptWithLearnedStepSizes(s.policy, params, pre, adv);
+    const post = collect(s, o, adapted, pairs.map((p) => p[1]), o.seed * 1000 + 2 * it + 1);
+    const r = metaPairsStep(s.policy, params, pre, post, config, state);
+    params = r.params;
+    state = r.state;
+    const row = { iteration: it, preReturn: batchReturn(pre), postReturn: batchReturn(post), alpha: r.diagnostics.meanStepSize[0], kl: r.diagnostics.kl, seconds: (performance.now() - t0) / 1000 };
+    log.push(row);
+    if (it % 5 === 0 || it === o.metaIterations - 1) o.log(`meta ${it}: T_i ${row.preReturn.toFixed(1)} -> T_i+1 adapted ${row.postReturn.toFixed(1)}, mean alpha ${row.alpha.toFixed(4)}, ${row.seconds.toFixed(1)} s`);
+  }
+  return { params, log };
+}
+
+/** `epochs` Adam steps of PPO's clipped surrogate on the policy part of `params` (alpha untouched). */
+export function ppoUpdate(policy: StepSizePolicy, params: Float32Array[], batches: readonly TrajectoryBatch[], opt: OptimiserConfig, state: OptimiserState, epochs = 3): { params: Float32Array[]; state: OptimiserState } {
+  const P = policy.policyTensors;
+  const names = policy.spec.slice(0, P).map((p) => p.name);
+  const sizes = params.slice(0, P).map((p) => p.length);
+  const data = uploadTasks(batches, taskAdvantages(batches, advantageConfig.parse({})));
+  try {
+    for (let e = 0; e < epochs; e++) {
+      const th = paramTensors(policy.base, params.slice(0, P));
+      const flat = tf.tidy(() => {
+        const { grads } = tf.valueAndGrads((...p: Tensor[]) => tf.neg(tf.div(tf.addN(data.map((d) => ppoSurrogate(policy.base.logProb(p, d.obs, d.actions), d.logProbs, d.advantages, undefined, 0.2))), data.length)) as tf.Scalar)(th);
+        return flattenTensors(grads);
+      });
+      const g = unflattenHost(flat.dataSync() as Float32Array, sizes);
+      tf.dispose([flat, ...th]);
+      const next = optimiserStep(opt, names, params.slice(0, P), g, state);
+      state = next.state;
+      params = [...next.params, ...params.slice(P)];
+    }
+    return { params, state };
+  } finally {
+    disposeTasks(data);
+  }
+}
+
+/** PPO on single tasks drawn from the sequences (no adaptation): 2 x batch tasks per iteration. */
+export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoIterations) {
+  const opt = optimiserConfig.parse({ learningRate: 3e-3, clipNorm: 1 });
+  const P = s.policy.policyTensors;
+  let params = s.policy.init(o.seed);
+  let state = initialState(opt, s.policy.spec.slice(0, P).map((p) => p.name), params.slice(0, P).map((p) => p.length));
+  const log: Array<Record<string, number>> = [];
+  for (let it = 0; it < iterations; it++) {
+    const t0 = performance.now();
+    const tasks = sampleTasks(s.family, { split: 'train', seed: o.seed + 1, start: it * 2 * o.batch, count: 2 * o.batch });
+    const batches = collect(s, o, tasks.map(() => params), tasks, o.seed * 7919 + it);
+    ({ params, state } = ppoUpdate(s.policy, params, batches, opt, state));
+    const row = { iteration: it, return: batchReturn(batches), seconds: (performance.now() - t0) / 1000 };
+    log.push(row);
+    if (it % 5 === 0 || it === iterations - 1) o.log(`ppo ${it}: return ${row.return.toFixed(1)}, ${row.seconds.toFixed(1)} s`);
+  }
+  return { params, log };
+}
+
+/** One episode of `task` played by an agent session, recorded as the agent-server records it. */
+export function playEpisode(s: Setup, agent: Agent, session: ReturnType<Agent['session']>, task: Task, seed: number, horizon: number): EpisodeRecord {
+  const venv = new VectorEnv(s.env, 1, [task], seed, horizon);
+  const rec = new EpisodeRecorder(agent.observationSize, agent.actionSize);
+  try {
+    let ts = venv.reset();
+    for (let t = 0; t < horizon; t++) {
+      const { action, logProb } = session.act(ts.observations);
+      rec.acted(ts.observations, action, logProb);
+      ts = venv.step(action);
+      rec.rewarded(ts.rewards[0], ts.discounts[0]);
+      if (ts.stepTypes[0] === StepType.LAST) break;
+    }
+    return rec.take();
+  } finally {
+    venv.close();
+  }
+}
+
+/**
+ * Every agent along `sequences` held-out sequences T_1 .. T_L: `episodes` episodes per task,
+ * then the agent's endRound (its adaptation) before the next task. Returns per agent the
+ * mean return at each position, and per sequence.
+ */
+export function evaluateSequences(s: Setup, agents: Record<string, Agent>, sequences: number, episodes: number, horizon: number, seed: number, log: (l: string) => void) {
+  const L = s.family.sequenceLength;
+  const out: Record<string, { byPosition: number[][]; adaptMs: number[] }> = {};
+  for (const [name, agent] of Object.entries(agents)) {
+    const byPosition = Array.from({ length: L }, () => [] as number[]);
+    const adaptMs: number[] = [];
+    for (let k = 0; k < sequences; k++) {
+      const tasks = sequenceTasks(s.family, 'test', seed, k);
+      const session = agent.session({ opponentId: `sequence-${k}`, seed: seed * 31 + k });
+      tasks.forEach((task, i) => {
+        const eps = Array.from({ length: episodes }, (_, e) => playEpisode(s, agent, session, task, seed * 100_003 + k * 1000 + i * 10 + e, horizon));
+        byPosition[i].push(mean(eps.map((e) => mean(e.rewards) * e.length)));
+        const t0 = performance.now();
+        session.endRound(eps);
+        adaptMs.push(performance.now() - t0);
+      });
+      session.dispose();
+    }
+    out[name] = { byPosition, adaptMs };
+    log(`eval ${name}: ${byPosition.map((r) => mean(r).toFixed(1)).join(' ')}`);
+  }
+  return out;
+}

@@ -1,0 +1,171 @@
+/**
+ * `npm run reproduce:continuous -- [--part locomotion|sumo|all] [--meta-iterations N]
+ *   [--ppo-iterations N] [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
+ *
+ * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
+ * process (see docs/results/continuous-adaptation.md for the protocol and what it shows):
+ *   locomotion: Algorithm 1 on nonstationary-ant pairs; a PPO policy on the same environment
+ *     steps; then meta-adapter (eq. 9 with the learned alpha), no adaptation and PPO tracking
+ *     along held-out sequences T_1 .. T_7, return per position.
+ *   sumo: iterated RoboSumo games against a learning (PPO-tracking) opponent; win rate by round.
+ * Writes <out>/continuous-<part>.json, SVG plots and a checkpoint (agents load it by path).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { initBackend } from '@chameleon/nn';
+import { paramsToWire } from '@chameleon/tensor';
+import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
+import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
+import { evaluateSequences, mean, metaTrain, ppoTrain, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
+import { lineChart } from './continuous-svg';
+import { runSumo } from './continuous-sumo';
+
+const root = resolve(__dirname, '../..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const part = flag('part', 'all');
+const out = resolve(flag('out', join(root, 'docs/results/continuous-adaptation')));
+const runs = resolve(flag('runs', join(root, 'runs/continuous')));
+const log = (l: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${l}`);
+
+/** Mean and a normal 95% interval over samples. */
+export function ci(xs: readonly number[]) {
+  const m = mean(xs);
+  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  const h = (1.96 * sd) / Math.sqrt(Math.max(1, xs.length));
+  return { mean: m, lo: m - h, hi: m + h };
+}
+
+/** An in-memory context (what the agent-server builds from a checkpoint file). */
+export function memoryContext(content: CheckpointContent, createPolicy: AgentContext['createPolicy']): AgentContext {
+  return { readCheckpoint: () => content, createPolicy };
+}
+
+async function locomotion() {
+  const o: LocomotionOptions = {
+    horizon: Number(flag('horizon', '100')),
+    batch: Number(flag('batch', '6')),
+    episodes: Number(flag('episodes', '3')),
+    metaIterations: Number(flag('meta-iterations', '120')),
+    metaMinutes: Number(flag('meta-minutes', '0')),
+    ppoIterations: Number(flag('ppo-iterations', flag('meta-iterations', '120'))),
+    hidden: [64, 64],
+    seed: 1,
+    log,
+  };
+  const sequences = Number(flag('sequences', '10'));
+  const s = await setupLocomotion(o);
+  const t0 = performance.now();
+  const load0 = loadavg()[0];
+  const meta = metaTrain(s, o);
+  const tMeta = (performance.now() - t0) / 1000;
+  // The same environment steps as the meta-learner used (it may have stopped on its time budget).
+  const ppo = ppoTrain(s, o, Math.min(o.ppoIterations, meta.log.length));
+  const tPpo = (performance.now() - t0) / 1000 - tMeta;
+  const names = s.policy.spec.map((p) => p.name);
+  const shapes = s.policy.spec.map((p) => [...p.shape]);
+  const content: CheckpointContent = {
+    policy: { architecture: 'gaussian-mlp-step-sizes', config: s.policyConfig as unknown as Record<string, unknown> },
+    params: { names, values: meta.params },
+    baseline: { names, values: ppo.params },
+    trainees: {},
+    config: { protocol: { ...o, log: undefined } } as unknown as Record<string, unknown>,
+  };
+  mkdirSync(runs, { recursive: true });
+  const ckptPath = join(runs, 'nonstationary-ant.ckpt');
+  saveCheckpoint(ckptPath, {
+    formatVersion: CHECKPOINT_FORMAT_VERSION,
+    runId: 'reproduce-continuous-ant',
+    config: { protocol: { ...o, log: undefined } } as unknown as Record<string, unknown>,
+    phase: 'done',
+    iteration: meta.log.length,
+    params: paramsToWire(names, shapes, meta.params),
+    optimiser: undefined,
+    baselineIteration: ppo.log.length,
+
+    baselineParams: paramsToWire(names, shapes, ppo.params),
+    baselineOptimiser: undefined,
+    model: { architecture: 'gaussian-mlp-step-sizes', config: s.policyConfig as unknown as Record<string, unknown> },
+    backend: 'wasm',
+    createdUnixMs: Date.now(),
+    trainees: [],
+  });
+  log(`checkpoint ${ckptPath}`);
+  const ctx = memoryContext(content, () => s.policy);
+  const K = o.episodes;
+  const agents = {
+    'meta-adapter': metaAdapterAgent.create(metaAdapterAgent.configSchema.parse({ checkpoint: 'mem', recentEpisodes: K }))(ctx),
+    'no adaptation (PPO)': fixedPolicyAgent.create(fixedPolicyAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx),
+    'PPO tracking': ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx),
+    'meta theta, no adaptation': fixedPolicyAgent.create(fixedPolicyAgent.configSchema.parse({ checkpoint: 'mem', params: 'theta' }))(ctx),
+  };
+  const ev = evaluateSequences(s, agents, sequences, K, o.horizon, 7, log);
+  const tEval = (performance.now() - t0) / 1000 - tMeta - tPpo;
+  const L = s.family.sequenceLength;
+  const summary = Object.fromEntries(
+    Object.entries(ev).map(([name, r]) => [
+      name,
+      {
+        byPosition: r.byPosition.map(ci),
+        // Mean over T_2 .. T_L per sequence (the tasks where adaptation can act), then over sequences.
+        afterFirst: ci(Array.from({ length: sequences }, (_, k) => mean(r.byPosition.slice(1).map((p) => p[k])))),
+        adaptMsP50: [...r.adaptMs].sort((a, b) => a - b)[Math.floor(r.adaptMs.length / 2)],
+      },
+    ]),
+  );
+  const result = {
+    protocol: { ...o, log: undefined, sequences, evaluationSeed: 7, split: 'test' },
+    wallSeconds: { metaTrain: tMeta, ppoTrain: tPpo, evaluation: tEval },
+    loadAverageAtStart: load0,
+    loadAverageAtEnd: loadavg()[0],
+    metaLog: meta.log,
+    ppoLog: ppo.log,
+    summary,
+    raw: Object.fromEntries(Object.entries(ev).map(([n, r]) => [n, r.byPosition])),
+    finalMeanAlpha: meta.log.at(-1)?.alpha,
+  };
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'locomotion.json'), `${JSON.stringify(result, null, 1)}\n`);
+  const xs = Array.from({ length: L }, (_, i) => `T${i + 1}`);
+  writeFileSync(
+    join(out, 'locomotion-returns.svg'),
+    lineChart(
+      Object.entries(summary).map(([name, r]) => ({ name, y: r.byPosition.map((c) => c.mean), lo: r.byPosition.map((c) => c.lo), hi: r.byPosition.map((c) => c.hi) })),
+      xs,
+      `nonstationary-ant: return along held-out sequences (${sequences} seq., 95% CI)`,
+      'episode return',
+    ),
+  );
+  const every = (arr: Array<Record<string, number>>, key: string) => arr.map((r) => r[key]);
+  writeFileSync(
+    join(out, 'locomotion-training.svg'),
+    lineChart(
+      [
+        { name: 'meta: T_i (theta)', y: smooth(every(meta.log, 'preReturn')) },
+        { name: 'meta: T_i+1 (adapted)', y: smooth(every(meta.log, 'postReturn')) },
+        { name: 'PPO', y: smooth(every(ppo.log, 'return')) },
+      ],
+      meta.log.map((r, i) => (i % Math.max(1, Math.floor(meta.log.length / 6)) === 0 ? String(r.iteration) : '')),
+      'training returns (moving average of 10 iterations)',
+      'episode return',
+    ),
+  );
+  log(`locomotion done: ${JSON.stringify(Object.fromEntries(Object.entries(summary).map(([n, r]) => [n, r.afterFirst.mean.toFixed(2)])))}`);
+}
+
+const smooth = (ys: readonly number[], w = 10) => ys.map((_, i) => mean(ys.slice(Math.max(0, i - w + 1), i + 1)));
+
+async function main() {
+  await initBackend('wasm');
+  if (part === 'locomotion' || part === 'all') await locomotion();
+  if (part === 'sumo' || part === 'all') await runSumo({ out, runs, flag, log });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
