@@ -231,7 +231,44 @@ async function buildReports(runs: Run[]): Promise<void> {
   }
 }
 
+/** Test accuracy (mean ± 95% CI) of every evaluated run, one panel per setting: docs/results/few-shot-accuracy.svg. */
+async function accuracyPlot(runs: Run[]): Promise<string | undefined> {
+  const values = runs.flatMap((run) => {
+    const ev = readJson<EvalJson>(join(outDir, run.name, 'eval.json'));
+    const acc = ev?.results.find((r) => r.name === run.algo.name)?.accuracy.find((s) => s.step === run.algo.evalSteps);
+    if (!acc) return [];
+    const setting = run.setting === 'nme' ? 'non-mutually-exclusive 5w1s' : SETTINGS.find((s) => s.id === run.setting)!.title;
+    return [{ setting, algorithm: run.algo.label, mean: 100 * acc.mean, lo: 100 * (acc.mean - acc.ci95), hi: 100 * (acc.mean + acc.ci95) }];
+  });
+  if (!values.length) return undefined;
+  const { renderSvg, closeRenderer } = await import('@chameleon/report');
+  const spec = {
+    title: 'Test accuracy on 600 episodes (mean ± 95% CI), procedural Omniglot-like, reduced protocol',
+    padding: 8,
+    config: { font: 'Helvetica, Arial, sans-serif', background: 'white', view: { stroke: '#ddd' } },
+    data: { values },
+    facet: { row: { field: 'setting', type: 'nominal', title: null } },
+    spec: {
+      width: 420,
+      height: { step: 16 },
+      encoding: { y: { field: 'algorithm', type: 'nominal', title: null, sort: null } },
+      layer: [
+        { mark: { type: 'rule' }, encoding: { x: { field: 'lo', type: 'quantitative', title: 'accuracy %', scale: { domain: [0, 100] } }, x2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'mean', type: 'quantitative' } } },
+      ],
+    },
+  };
+  try {
+    const file = 'few-shot-accuracy.svg';
+    writeFileSync(join(root, 'docs/results', file), await renderSvg(spec));
+    return file;
+  } finally {
+    await closeRenderer();
+  }
+}
+
 async function writeDoc(runs: Run[], wallSeconds: number | undefined): Promise<void> {
+  const plot = await accuracyPlot(runs).catch((e: Error) => (console.error(`plot failed: ${e.message}`), undefined));
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
   const rows = (setting: Setting) =>
     ALGOS.map((a) => {
@@ -286,7 +323,7 @@ Why so small: the whole reproduction had a budget of about 75 minutes of wall ti
 meta-iterations/s there (see BENCHMARKS.md). These are smoke-scale reproductions: they show that each learner trains
 and beats chance through the services, not the papers' accuracies.
 
-${tables}
+${plot ? `![Test accuracy per learner and setting](${plot})\n\n` : ''}${tables}
 
 ### Non-mutually-exclusive tasks: MAML vs MR-MAML (Yin et al. 2020)
 
