@@ -10,6 +10,8 @@ export interface CallOptions {
   readonly retries?: number;
   /** First backoff; doubles each retry, with jitter. Default 100 ms. */
   readonly backoffMs?: number;
+  /** Ceiling of one backoff. Default 5 s. */
+  readonly maxBackoffMs?: number;
   readonly metadata?: grpc.Metadata;
 }
 
@@ -34,27 +36,38 @@ export async function unaryCall<Req, Res>(client: grpc.Client, method: Unary<Req
     } catch (e) {
       const code = (e as grpc.ServiceError).code;
       if (code !== status.UNAVAILABLE || attempt >= retries) throw fromServiceError(e, label);
-      await sleep(backoff * (0.5 + Math.random()));
+      await sleep(backoffDelay(backoff, options.maxBackoffMs));
       backoff *= 2;
     }
   }
 }
 
-/** Channel options shared by every Chameleon client. */
-export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.ChannelOptions {
+/** One backoff: `base` capped at `max` (default 5 s), with ±50 % jitter so clients do not retry in step. */
+export function backoffDelay(base: number, max = 5_000): number {
+  return Math.min(base, max) * (0.5 + Math.random());
+}
+
+/**
+ * Channel options shared by every Chameleon client. With `roundRobin`, a name that resolves
+ * to several addresses (a Kubernetes service, a scaled compose service) is balanced over all
+ * of them; without it the channel sticks to one address, as stateful calls (world sessions)
+ * need.
+ */
+export function channelOptions(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES, roundRobin = false): grpc.ChannelOptions {
   return {
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.enable_retries': 0,
+    ...(roundRobin ? { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) } : {}),
   };
 }
 
 export type ClientConstructor<C extends grpc.Client> = new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ChannelOptions>) => C;
 
 /** A client of a generated service at `address` (insecure unless credentials are given). */
-export function connect<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string, credentials?: grpc.ChannelCredentials, maxMessageBytes?: number): C {
-  return new Ctor(address, credentials ?? grpc.credentials.createInsecure(), channelOptions(maxMessageBytes));
+export function connect<C extends grpc.Client>(Ctor: ClientConstructor<C>, address: string, credentials?: grpc.ChannelCredentials, maxMessageBytes?: number, roundRobin = false): C {
+  return new Ctor(address, credentials ?? grpc.credentials.createInsecure(), channelOptions(maxMessageBytes, roundRobin));
 }
 
 /** Waits until a server answers, or throws UNAVAILABLE after `timeoutMs`. */

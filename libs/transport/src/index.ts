@@ -12,3 +12,4 @@ export * from './remote-act';
 export * from './auth';
 export * from './checkpoint-file';
 export * from './play-client';
+export * from './replicas';

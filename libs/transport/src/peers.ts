@@ -27,7 +27,9 @@ import {
   type SupervisedBatch,
   type TaskSpec,
 } from '@chameleon/proto';
-import { connect, unaryCall, type CallOptions } from './client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, channelOptions, connect, unaryCall, type CallOptions } from './client';
+import { expandAddresses, resolveHost, type ReplicaTarget, type ResolveHost } from './replicas';
 import { collectRollouts } from './rollouts';
 
 /** Addresses of the services a component talks to. */
@@ -50,36 +52,110 @@ export interface PeerDeadlines {
 const DEFAULT_DEADLINES: PeerDeadlines = { sampleTasks: 30_000, sampleData: 60_000, metaGradient: 300_000, adapt: 600_000, evaluate: 6 * 3600_000 };
 
 /**
- * Typed, promise-based access to the other services. Environment simulators are used round
- * robin; a call that finds a replica UNAVAILABLE moves on to the next one, so a lost
- * simulator costs a retry, not the iteration.
+ * How calls that find a peer UNAVAILABLE are retried. Every retried call is idempotent: task
+ * sampling, data, meta-gradients and adaptation are pure functions of their request (seeded),
+ * and calls with side effects (CreateWorlds) are never retried here.
+ */
+export interface PeerRetry {
+  /** Further attempts after UNAVAILABLE. */
+  retries: number;
+  /** First backoff, doubled each attempt, with jitter. */
+  backoffMs: number;
+  /** Ceiling of one backoff. */
+  maxBackoffMs: number;
+}
+
+/** About 10 s of retrying in all: long enough to ride out a restarted pod or a rolling update. */
+export const DEFAULT_PEER_RETRY: PeerRetry = { retries: 6, backoffMs: 200, maxBackoffMs: 5_000 };
+
+export interface PeersOptions {
+  credentials?: grpc.ChannelCredentials;
+  maxMessageBytes?: number;
+  deadlines?: Partial<PeerDeadlines>;
+  metadata?: () => grpc.Metadata;
+  retry?: Partial<PeerRetry>;
+  /**
+   * How often simulator names are re-resolved to find added or removed replicas; 0 never
+   * resolves (each configured address is one replica). Default 10 s.
+   */
+  dnsRefreshMs?: number;
+  /** Name resolution (tests inject one). */
+  resolve?: ResolveHost;
+}
+
+/**
+ * Typed, promise-based access to the other services, with a deadline on every call and
+ * retries with backoff on UNAVAILABLE. Environment simulators are used round robin; a call
+ * that finds a replica UNAVAILABLE moves on to the next one, so a lost simulator costs a
+ * retry, not the iteration. A simulator name that resolves to several addresses (a headless
+ * service, `compose --scale`) counts as one replica per address, re-resolved every
+ * `dnsRefreshMs`, so replicas added by an autoscaler are used.
  */
 export class Peers {
   readonly taskSampler: TaskSamplerServiceClient;
-  readonly simulators: EnvironmentSimulatorServiceClient[];
+  /** The simulator replicas in use now (changes when names re-resolve). */
+  simulators: EnvironmentSimulatorServiceClient[];
   readonly learner: LearnerServiceClient;
   readonly evaluator?: EvaluatorServiceClient;
   private next = 0;
   private readonly deadlines: PeerDeadlines;
+  private readonly retry: PeerRetry;
+  private readonly metadata?: () => grpc.Metadata;
+  private readonly simulatorClients = new Map<string, EnvironmentSimulatorServiceClient>();
+  private simulatorTargets: ReplicaTarget[];
+  private resolvedAt = 0;
 
   constructor(
     readonly addresses: PeerAddresses,
-    options: { credentials?: grpc.ChannelCredentials; maxMessageBytes?: number; deadlines?: Partial<PeerDeadlines>; metadata?: () => grpc.Metadata } = {},
+    private readonly options: PeersOptions = {},
   ) {
+    // Stateless services may sit behind one name with many addresses: balance over them.
     const c = <T extends grpc.Client>(Ctor: new (a: string, c: grpc.ChannelCredentials, o?: Partial<grpc.ChannelOptions>) => T, a: string) =>
-      connect(Ctor, a, options.credentials, options.maxMessageBytes);
+      connect(Ctor, a, options.credentials, options.maxMessageBytes, true);
     this.taskSampler = c(TaskSamplerServiceClient, addresses.taskSampler);
-    this.simulators = addresses.simulators.map((a) => c(EnvironmentSimulatorServiceClient, a));
+    this.simulatorTargets = addresses.simulators.map((address) => ({ address }));
+    this.simulators = this.simulatorTargets.map((t) => this.simulatorClient(t));
     this.learner = c(LearnerServiceClient, addresses.learner);
     this.evaluator = addresses.evaluator ? c(EvaluatorServiceClient, addresses.evaluator) : undefined;
     this.deadlines = { ...DEFAULT_DEADLINES, ...options.deadlines };
+    this.retry = { ...DEFAULT_PEER_RETRY, ...options.retry };
     this.metadata = options.metadata;
   }
 
-  private readonly metadata?: () => grpc.Metadata;
+  /** Simulator channels stick to one address: world sessions live on one replica. */
+  private simulatorClient(t: ReplicaTarget): EnvironmentSimulatorServiceClient {
+    let client = this.simulatorClients.get(t.address);
+    if (!client) {
+      const authority = t.authority ? { 'grpc.ssl_target_name_override': t.authority, 'grpc.default_authority': t.authority } : {};
+      client = new EnvironmentSimulatorServiceClient(t.address, this.options.credentials ?? grpc.credentials.createInsecure(), { ...channelOptions(this.options.maxMessageBytes), ...authority });
+      this.simulatorClients.set(t.address, client);
+    }
+    return client;
+  }
 
-  private opts(deadlineMs: number, retries?: number): CallOptions {
-    return { deadlineMs, retries, metadata: this.metadata?.() };
+  /** Addresses of the simulator replicas in use now. */
+  simulatorAddresses(): string[] {
+    return this.simulatorTargets.map((t) => t.address);
+  }
+
+  /**
+   * Re-resolves simulator names (at most every `dnsRefreshMs`, or now with `force`) and
+   * updates the replica list. Replicas that disappear keep their channels until close(),
+   * so calls in flight on them finish.
+   */
+  async refreshSimulators(force = false): Promise<void> {
+    const every = this.options.dnsRefreshMs ?? 10_000;
+    if (every <= 0 || (!force && Date.now() - this.resolvedAt < every)) return;
+    this.resolvedAt = Date.now();
+    const targets = await expandAddresses(this.addresses.simulators, this.options.resolve ?? resolveHost);
+    if (targets.map((t) => t.address).join() === this.simulatorAddresses().join()) return;
+    this.simulatorTargets = targets;
+    this.simulators = targets.map((t) => this.simulatorClient(t));
+    this.coolDown.clear();
+  }
+
+  private opts(deadlineMs: number, retries = this.retry.retries): CallOptions {
+    return { deadlineMs, retries, backoffMs: this.retry.backoffMs, maxBackoffMs: this.retry.maxBackoffMs, metadata: this.metadata?.() };
   }
 
   async sampleTasks(req: SampleTasksRequest): Promise<TaskSpec[]> {
@@ -87,24 +163,38 @@ export class Peers {
     return res.tasks;
   }
 
-  /** Round robin over simulators, failing over to the next replica on UNAVAILABLE. */
+  /**
+   * Round robin over simulators, failing over to the next replica on UNAVAILABLE; when every
+   * replica is down, waits (backoff), re-resolves and tries them all again, up to
+   * `retry.retries` rounds.
+   */
   async sampleSupervised(req: SampleSupervisedRequest): Promise<SupervisedBatch> {
+    await this.refreshSimulators();
     let last: unknown;
-    for (let tried = 0; tried < this.simulators.length; tried++) {
-      const sim = this.simulators[this.next++ % this.simulators.length];
-      try {
-        const res = await unaryCall(sim, sim.sampleSupervised, req, 'environment-simulator SampleSupervised', this.opts(this.deadlines.sampleData, this.simulators.length > 1 ? 0 : 3));
-        if (!res.batch) throw new ChameleonError('INTERNAL', 'environment-simulator returned no batch');
-        return res.batch;
-      } catch (e) {
-        last = e;
-        if (!(e instanceof ChameleonError) || e.code !== 'UNAVAILABLE') throw e;
+    let backoff = this.retry.backoffMs;
+    for (let round = 0; round <= this.retry.retries; round++) {
+      if (round > 0) {
+        await sleep(backoffDelay(backoff, this.retry.maxBackoffMs));
+        backoff *= 2;
+        await this.refreshSimulators(true);
+      }
+      for (let tried = 0; tried < this.simulators.length; tried++) {
+        const sim = this.simulators[this.next++ % this.simulators.length];
+        try {
+          const res = await unaryCall(sim, sim.sampleSupervised, req, 'environment-simulator SampleSupervised', this.opts(this.deadlines.sampleData, 0));
+          if (!res.batch) throw new ChameleonError('INTERNAL', 'environment-simulator returned no batch');
+          return res.batch;
+        } catch (e) {
+          last = e;
+          if (!(e instanceof ChameleonError) || e.code !== 'UNAVAILABLE') throw e;
+        }
       }
     }
     throw last;
   }
 
   async listEnvironments(): Promise<ListEnvironmentsResponse> {
+    await this.refreshSimulators();
     const sim = this.simulators[0];
     return unaryCall(sim, sim.listEnvironments, {}, 'environment-simulator ListEnvironments', this.opts(this.deadlines.sampleTasks));
   }
@@ -146,6 +236,7 @@ export class Peers {
    * that failed is skipped for 30 s, then tried again (it may have been restarted).
    */
   async rollouts(req: StreamRolloutsRequest) {
+    await this.refreshSimulators();
     const now = Date.now();
     const skip = new Set([...this.coolDown].filter(([, until]) => until > now).map(([r]) => r));
     const result = await collectRollouts(this.simulators, req, { deadlineMs: this.deadlines.adapt, metadata: this.metadata, skip });
@@ -159,6 +250,6 @@ export class Peers {
   }
 
   close(): void {
-    for (const c of [this.taskSampler, ...this.simulators, this.learner, ...(this.evaluator ? [this.evaluator] : [])]) c.close();
+    for (const c of [this.taskSampler, ...this.simulatorClients.values(), this.learner, ...(this.evaluator ? [this.evaluator] : [])]) c.close();
   }
 }
