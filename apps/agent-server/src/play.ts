@@ -77,11 +77,12 @@ export function playHandler(agents: Map<string, FieldedAgent>, metrics: AgentMet
         if (o.stepType === StepType.STEP_TYPE_FIRST) recorder.take();
         else recorder.rewarded(o.reward, o.discount);
         if (o.stepType === StepType.STEP_TYPE_LAST) {
+          session.lastStep?.(o.reward);
           round.push(recorder.take());
           send({ message: { $case: 'act', act: { step: o.step, action: undefined } } });
           return;
         }
-        const { action, logProb } = session.act(obs.data);
+        const { action, logProb } = session.act(obs.data, { reward: o.stepType === StepType.STEP_TYPE_FIRST ? 0 : o.reward, first: o.stepType === StepType.STEP_TYPE_FIRST });
         recorder.acted(obs.data, action, logProb);
         send({ message: { $case: 'act', act: { step: o.step, action: toWire({ dtype: 'float32', shape: [action.length], data: action }) } } });
         metrics.actionLatency(performance.now() - t0);

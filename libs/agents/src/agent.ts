@@ -15,6 +15,14 @@ export interface EpisodeRecord {
   readonly outcome?: number;
 }
 
+/** What an agent is told besides the observation. */
+export interface StepFeedback {
+  /** Reward of the transition into this step (0 at the first step). */
+  readonly reward: number;
+  /** This step starts an episode. */
+  readonly first: boolean;
+}
+
 /** What an adaptation between rounds reports. */
 export interface RoundAdapted {
   readonly episodesUsed: number;
@@ -22,8 +30,14 @@ export interface RoundAdapted {
 
 /** An agent's state against one opponent: created per match, disposed when it ends. */
 export interface AgentSession {
-  /** The action for an observation; fast (called every step, p99 target a few ms). */
-  act(observation: Float32Array): { action: Float32Array; logProb: number };
+  /**
+   * The action for an observation; fast (called every step, p99 target a few ms). `feedback`
+   * carries the reward of the previous transition and whether this step starts an episode
+   * (recurrent agents such as RL^2 read them; others may ignore it).
+   */
+  act(observation: Float32Array, feedback?: StepFeedback): { action: Float32Array; logProb: number };
+  /** The episode's last transition (no action follows): its reward. Optional. */
+  lastStep?(reward: number): void;
   /**
    * After a round: adapt from the round's episodes (the agent may keep older ones). May
    * resolve later when the adaptation runs off the caller's thread; callers await it before

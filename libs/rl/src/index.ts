@@ -16,3 +16,4 @@ export * from './maml-trpo';
 export * from './maml-ppo';
 export * from './algorithms';
 export * from './continuous-adaptation';
+export * from './rl2';

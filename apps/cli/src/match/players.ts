@@ -30,10 +30,12 @@ export class LocalPlayer implements Player {
     if (stepType === StepType.STEP_TYPE_FIRST) this.recorder.take();
     else this.recorder.rewarded(reward, discount);
     if (stepType === StepType.STEP_TYPE_LAST) {
+      this.session.lastStep?.(reward);
       this.round.push(this.recorder.take());
       return undefined;
     }
-    const { action, logProb } = this.session.act(obs);
+    const first = stepType === StepType.STEP_TYPE_FIRST;
+    const { action, logProb } = this.session.act(obs, { reward: first ? 0 : reward, first });
     this.recorder.acted(obs, action, logProb);
     return action;
   }

@@ -1,0 +1,2 @@
+export * from './gru-policy';
+export * from './ppo-sequences';
