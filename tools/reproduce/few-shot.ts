@@ -76,6 +76,7 @@ const NME = { ways: 5, shots: 1, trainQuery: 3, evalQuery: 3, iterations: 400, b
 const NME_ALGOS: Algo[] = [
   { id: 'maml', label: 'MAML', name: 'maml', inner: MAML_INNER, evalSteps: 3 },
   { id: 'mr-maml', label: 'MR-MAML (weights)', name: 'mr-maml', config: { beta: 1e-4 }, inner: MAML_INNER, evalSteps: 3, family: true },
+  { id: 'mr-maml-beta1e-2', label: 'MR-MAML (weights), beta 1e-2', name: 'mr-maml', config: { beta: 1e-2 }, inner: MAML_INNER, evalSteps: 3, family: true },
 ];
 
 interface Run {
@@ -102,7 +103,7 @@ function runConfig(name: string, algo: Algo, s: { ways: number; shots: number; t
   };
 }
 
-function allRuns(): Run[] {
+export function allRuns(): Run[] {
   const runs: Run[] = [];
   // The required comparison first: it is the longest, and a shortened session still has it.
   const nmeTask = (exclusive: boolean) => ({ rotations: [0], mutuallyExclusive: exclusive, generator: { alphabets: NME.alphabets } });
@@ -194,9 +195,12 @@ function cell(run: Run): { acc: string; step0: string; seconds: number | undefin
 }
 
 /** Accuracy on training tasks (the memorisation check): step 0 and after adaptation, in process. */
-async function trainSplitAccuracy(run: Run): Promise<{ step0: number; adapted: number } | undefined> {
+export async function trainSplitAccuracy(run: Run): Promise<{ step0: number; adapted: number } | undefined> {
   const ckptPath = join(outDir, run.name, 'checkpoint.ckpt');
   if (!existsSync(ckptPath)) return undefined;
+  const cache = join(outDir, run.name, 'train-split.json');
+  const cached = readJson<{ step0: number; adapted: number; tasks: number }>(cache);
+  if (cached && cached.tasks === TRAIN_SPLIT_TASKS) return cached;
   const { initBackend } = await import('@chameleon/nn');
   await initBackend('wasm');
   const { loadCheckpoint } = await import('@chameleon/app-meta-optimiser');
@@ -212,14 +216,20 @@ async function trainSplitAccuracy(run: Run): Promise<{ step0: number; adapted: n
   const source = registry.create<import('@chameleon/envs').SupervisedSource>('environment', 'omniglot-like', {});
   const ckpt = loadCheckpoint(ckptPath, 'checkpoint');
   const params = paramValues(paramsFromWire(ckpt.params, 'params'), algorithm.paramSpec(model).map((p) => p.name));
-  const tasks = sampleTasks(family, { split: 'train', seed: 777, start: 0, count: 200 });
+  const tasks = sampleTasks(family, { split: 'train', seed: 777, start: 0, count: TRAIN_SPLIT_TASKS });
   const batch = source.sample(tasks, { supportSize: cfg.data.supportSize, querySize: NME.ways * NME.evalQuery, seed: 777 });
-  const r = adaptHost(algorithm, model, params, { x: batch.supportX, y: batch.supportY }, run.algo.inner, { query: { x: batch.queryX, y: batch.queryY } });
+  const inner = { steps: run.algo.evalSteps, learningRate: run.algo.inner.learningRate };
+  const r = adaptHost(algorithm, model, params, { x: batch.supportX, y: batch.supportY }, inner, { query: { x: batch.queryX, y: batch.queryY } });
   const acc = r.queryAccuracies!;
   const cols = acc.shape[1];
   const mean = (k: number) => Array.from({ length: acc.shape[0] }, (_, t) => acc.data[t * cols + k]).reduce((a, b) => a + b, 0) / acc.shape[0];
-  return { step0: mean(0), adapted: mean(cols - 1) };
+  const result = { step0: mean(0), adapted: mean(cols - 1), tasks: TRAIN_SPLIT_TASKS };
+  writeFileSync(cache, `${JSON.stringify(result)}\n`);
+  return result;
 }
+
+/** Training tasks for the memorisation check (accuracy on tasks the model was trained on). */
+const TRAIN_SPLIT_TASKS = 100;
 
 /** report.html (training curve, accuracy vs adaptation steps with 95% CIs) for every evaluated run. */
 async function buildReports(runs: Run[]): Promise<void> {
@@ -330,7 +340,7 @@ ${plot ? `![Test accuracy per learner and setting](${plot})\n\n` : ''}${tables}
 Protocol: 5-way 1-shot, every class carries one fixed label in all tasks (\`mutuallyExclusive: false\`); a small class pool
 (${NME.alphabets} alphabets, no rotations: ${nmeClasses.train} training classes, about ${Math.round(nmeClasses.train / NME.ways)} per label; ${nmeClasses.test} test classes) so that labels can be
 memorised within ${NME.iterations} meta-iterations (meta-batch ${NME.batch}, ${NME.trainQuery} queries per class, inner 1 step x 0.4, Adam 0.003;
-MR-MAML: the weight version, beta 1e-4). Train accuracy: 200 training tasks, ${NME.evalQuery} queries per class, in process from the final
+MR-MAML: the weight version, beta 1e-4 (its default) and 1e-2). Train accuracy: ${TRAIN_SPLIT_TASKS} training tasks, ${NME.evalQuery} queries per class, 3 adaptation steps, in process from the final
 checkpoint. Test: 600 test tasks (held-out alphabets, so unseen classes whose label assignment is new) after 3 steps.
 The paper (Yin et al. 2020, non-mutually-exclusive Omniglot 20-way 1-shot, full scale): MAML 7.8%, MR-MAML 83.3% test accuracy.
 A memorising model classifies training tasks well *before* adaptation (it ignores the support set) and test tasks poorly.
