@@ -23,6 +23,9 @@
  * 2. The wall time of one meta-iteration of configs/halfcheetah-vel-maml.yaml (baseline and
  *    evaluation off), split by phase from the run's traces: medians over iterations 2..N.
  * 3. The learner's steps, fused vs generic (tools/bench/rl.ts --reference).
+ * Besides wall-clock rates, each cell reports env steps per CPU-second of this process and
+ * the simulator processes together (from process.cpuUsage and /proc/<pid>/stat): a cost that
+ * holds up under load from other jobs, where wall-clock rates do not.
  * Results: tools/bench/results/rl-pipeline-<time>.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -106,10 +109,22 @@ interface Cell {
   /** Runs one rollout phase; resolves with the env steps taken. */
   run(): Promise<number>;
   rates: number[];
+  /** Env steps per CPU-second of this process and the simulator processes together. */
+  cpuRates: number[];
   load: number[];
 }
 
-async function envSteps(o: Options): Promise<{ cells: Cell[]; cleanup: () => Promise<void> }> {
+/** User + system CPU seconds of another process (Linux /proc; clock ticks of 10 ms). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function envSteps(o: Options): Promise<{ cells: Cell[]; cpuSeconds: () => number; cleanup: () => Promise<void> }> {
   await ensureMujoco();
   const env = halfCheetahVelEnv();
   const obsSize = env.spec.observationShape.reduce((a, b) => a * b, 1);
@@ -177,24 +192,29 @@ async function envSteps(o: Options): Promise<{ cells: Cell[]; cleanup: () => Pro
     embedded = await startServer({ label: 'environment-simulator', services: [environmentSimulatorService(createRegistry())], port: 0, maxMessageBytes: 1 << 28 } as Parameters<typeof startServer>[0]);
     embeddedClient = connect(EnvironmentSimulatorServiceClient, embedded.address, undefined, 1 << 28);
   }
-  const all: Array<Omit<Cell, 'rates' | 'load'>> = [
+  const all: Array<Omit<Cell, 'rates' | 'cpuRates' | 'load'>> = [
     { id: 'a', label: '(a) raw stepping, in-process (VectorEnv, random actions)', run: raw },
     { id: 'b', label: '(b) rollouts with actor-side inference, in-process (runRollouts)', run: inProcess },
     { id: 'c', label: '(c) streamed from 1 simulator process into the meta-optimiser side', run: streamed(clients.slice(0, 1)) },
     { id: 'd', label: '(d) streamed from 2 simulator processes', run: streamed(clients.slice(0, 2)) },
     { id: 'e', label: '(e) streamed from a simulator embedded in the same process', run: streamed(embeddedClient ? [embeddedClient] : []) },
   ];
-  const cells = all.filter((c) => wants(c.id)).map((c) => ({ ...c, rates: [] as number[], load: [] as number[] }));
+  const cells = all.filter((c) => wants(c.id)).map((c) => ({ ...c, rates: [] as number[], cpuRates: [] as number[], load: [] as number[] }));
+  // CPU of this process and of every simulator process: idle processes add nothing.
+  const cpuSeconds = () => {
+    const self = process.cpuUsage();
+    return (self.user + self.system) / 1e6 + procs.reduce((a, p) => a + (p.pid ? cpuSecondsOf(p.pid) : 0), 0);
+  };
   const cleanup = async () => {
     for (const c of [...clients, ...(embeddedClient ? [embeddedClient] : [])]) c.close();
     for (const p of procs) p.kill('SIGTERM');
     await embedded?.shutdown(500);
   };
-  return { cells, cleanup };
+  return { cells, cpuSeconds, cleanup };
 }
 
 async function measureSteps(o: Options) {
-  const { cells, cleanup } = await envSteps(o);
+  const { cells, cpuSeconds, cleanup } = await envSteps(o);
   try {
     for (const c of cells) {
       process.stderr.write(`  warm-up ${c.id}\n`);
@@ -203,11 +223,13 @@ async function measureSteps(o: Options) {
     for (let r = 0; r < o.repeats; r++) {
       for (const c of cells) {
         c.load.push(load1());
+        const cpu0 = cpuSeconds();
         const t0 = performance.now();
         const n = await c.run();
         const rate = n / ((performance.now() - t0) / 1000);
         c.rates.push(rate);
-        process.stderr.write(`  repeat ${r + 1} ${c.id}: ${rate.toFixed(0)} env steps/s, load ${load1().toFixed(2)}\n`);
+        c.cpuRates.push(n / Math.max(1e-3, cpuSeconds() - cpu0));
+        process.stderr.write(`  repeat ${r + 1} ${c.id}: ${rate.toFixed(0)} env steps/s, ${c.cpuRates[c.cpuRates.length - 1].toFixed(0)} per CPU-s, load ${load1().toFixed(2)}\n`);
       }
     }
   } finally {
@@ -216,13 +238,13 @@ async function measureSteps(o: Options) {
   const b = cells.find((c) => c.id === 'b');
   const cc = cells.find((c) => c.id === 'c');
   const k = (x: number) => `${(x / 1000).toFixed(1)}K`;
-  console.log(`\n| path | env steps/s, median (min-max) | vs (b) | vs (c) | load1 |\n| --- | ---: | ---: | ---: | --- |`);
+  console.log(`\n| path | env steps/s, median (min-max) | vs (b) | vs (c) | env steps per CPU-s (all processes) | load1 |\n| --- | ---: | ---: | ---: | ---: | --- |`);
   for (const c of cells) {
     const s = [...c.rates].sort((x, y) => x - y);
     const rel = (ref?: Cell) => (ref ? `${((100 * median(c.rates)) / median(ref.rates)).toFixed(0)}%` : '');
-    console.log(`| ${c.label} | ${k(median(c.rates))} (${k(s[0])}-${k(s[s.length - 1])}) | ${rel(b)} | ${rel(cc)} | ${Math.min(...c.load).toFixed(1)}-${Math.max(...c.load).toFixed(1)} |`);
+    console.log(`| ${c.label} | ${k(median(c.rates))} (${k(s[0])}-${k(s[s.length - 1])}) | ${rel(b)} | ${rel(cc)} | ${k(median(c.cpuRates))} | ${Math.min(...c.load).toFixed(1)}-${Math.max(...c.load).toFixed(1)} |`);
   }
-  return cells.map(({ id, label, rates, load }) => ({ id, label, rates, load1: load }));
+  return cells.map(({ id, label, rates, cpuRates, load }) => ({ id, label, rates, cpuRates, load1: load }));
 }
 
 interface Span {
