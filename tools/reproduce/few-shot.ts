@@ -15,7 +15,7 @@
  * building each run's report.html).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OmniglotLikeFamily, omniglotLikeConfig } from '@chameleon/tasks';
@@ -145,7 +145,21 @@ async function evaluateOnly(run: Run): Promise<number> {
   return cli(argv, log, out);
 }
 
+/**
+ * True while another reproduction process seems to be on this run: no eval.json yet, and its
+ * log, metrics or traces changed in the last 10 minutes (an evaluation writes little for minutes).
+ */
+function inProgress(run: Run): boolean {
+  if (existsSync(join(outDir, run.name, 'eval.json'))) return false;
+  const files = [join(outDir, `${run.name}.log`), join(outDir, run.name, 'metrics.jsonl'), join(outDir, run.name, 'traces.jsonl')].filter((f) => existsSync(f));
+  return files.some((f) => Date.now() - statSync(f).mtimeMs < 600_000);
+}
+
 async function train(run: Run, iterations?: number): Promise<void> {
+  if (!args.includes('--retrain') && (existsSync(join(outDir, run.name, 'eval.json')) || inProgress(run))) {
+    console.log(`${run.name}: skipped (evaluated already, or in progress elsewhere; --retrain trains it again)`);
+    return;
+  }
   if (!args.includes('--retrain') && trained(run) && !existsSync(join(outDir, run.name, 'eval.json'))) {
     const started = Date.now();
     const code = await evaluateOnly(run);
@@ -184,9 +198,15 @@ interface EvalJson {
 
 const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
 
+/** Wall time of a run whose reproduce.json is missing (its orchestrator was stopped): config.json to eval.json. */
+function fromFiles(run: Run): { seconds: number; exit: number } | undefined {
+  const [start, end] = [join(outDir, run.name, 'config.json'), join(outDir, run.name, 'eval.json')];
+  return existsSync(start) && existsSync(end) ? { seconds: (statSync(end).mtimeMs - statSync(start).mtimeMs) / 1000, exit: 0 } : undefined;
+}
+
 function cell(run: Run): { acc: string; step0: string; seconds: number | undefined; status: string } {
   const ev = readJson<EvalJson>(join(outDir, run.name, 'eval.json'));
-  const rep = readJson<{ seconds: number; exit: number }>(join(outDir, run.name, 'reproduce.json'));
+  const rep = readJson<{ seconds: number; exit: number }>(join(outDir, run.name, 'reproduce.json')) ?? fromFiles(run);
   const result = ev?.results.find((r) => r.name === run.algo.name);
   if (!result || !result.accuracy.length) return { acc: rep && rep.exit !== 0 ? 'failed' : 'pending', step0: '', seconds: rep?.seconds, status: rep ? `exit ${rep.exit}` : 'not run' };
   const at = (k: number) => result.accuracy.find((s) => s.step === k)!;
@@ -304,7 +324,7 @@ accuracy on real Omniglot, for orientation only: it is not measured here and not
 | --- | ---: | ---: | ---: | --- | ---: | --- |
 ${rows(s)}`,
   ).join('\n\n');
-  const reps = runs.map((r) => readJson<{ seconds: number; load1Start?: number; load1End?: number }>(join(outDir, r.name, 'reproduce.json'))).filter((r): r is { seconds: number; load1Start?: number; load1End?: number } => !!r);
+  const reps = runs.map((r) => readJson<{ seconds: number; load1Start?: number; load1End?: number }>(join(outDir, r.name, 'reproduce.json')) ?? fromFiles(r)).filter((r): r is { seconds: number; load1Start?: number; load1End?: number } => !!r);
   const loads = reps.flatMap((r) => [r.load1Start, r.load1End]).filter((v): v is number => typeof v === 'number');
   const meanLoad = loads.length ? loads.reduce((a, b) => a + b, 0) / loads.length : NaN;
   const runMinutes = reps.reduce((a, r) => a + r.seconds, 0) / 60;
