@@ -5,11 +5,12 @@
  * (a "gaussian-mlp-step-sizes" policy of RoboSumo's size, 98 -> 64 -> 64 -> 8, learned alpha
  * per parameter) behind token auth; this process runs `opponents` concurrent Play streams for
  * `seconds`, each playing rounds of `episodes` episodes of `steps` steps with random
- * observations, then EndRound (the agent adapts: eq. 9 on the 4 most recent episodes).
+ * observations, then EndRound (the agent adapts: eq. 9 on the 4 most recent episodes). Opponent i
+ * starts i x stagger / opponents ms late, so rounds do not all end at once.
  * Reported: server-side action handling p50/p99 and adaptation time (the server's metrics),
  * client round-trip p50/p99 per Observe (includes the wait behind other streams' work, gRPC
  * and this process's scheduling), errors. Modes: adaptation in a worker thread (AdaptationPool)
- * or inline on the event loop. Results: BENCHMARKS.md, section "Agent server".
+ * or inline on the event loop; `solo` times the update alone. Results: BENCHMARKS.md, section "Agent server".
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -82,7 +83,7 @@ const ask = <T>(child: ChildProcess, msg: string, key: string) =>
   });
 
 /** One mode: a fresh server process, `opponents` streams for `seconds`. */
-async function loadRun(mode: string, seconds: number, opponents: number, steps: number, episodes: number) {
+async function loadRun(mode: string, seconds: number, opponents: number, steps: number, episodes: number, stagger: number) {
   const child = fork(__filename, ['--serve', mode], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const address = await ask<string>(child, '', 'address');
   const { connect, bearer, PlayClient } = require('@chameleon/transport') as typeof import('@chameleon/transport');
@@ -95,6 +96,8 @@ async function loadRun(mode: string, seconds: number, opponents: number, steps: 
   const load0 = loadavg()[0];
   const deadline = performance.now() + seconds * 1000;
   const player = async (i: number) => {
+    // Opponents do not play in lockstep: staggered starts spread the rounds' ends over time.
+    await new Promise((r) => setTimeout(r, (i * stagger) / opponents));
     const p = new PlayClient(client, bearer(TOKEN));
     await p.join('meta', `opponent-${i}`, episodes);
     const obs = new Float32Array(OBS);
@@ -127,6 +130,7 @@ async function loadRun(mode: string, seconds: number, opponents: number, steps: 
     opponents,
     steps,
     episodesPerRound: episodes,
+    staggerMs: stagger,
     observes: n,
     observesPerSecond: n / seconds,
     rounds,
@@ -138,6 +142,30 @@ async function loadRun(mode: string, seconds: number, opponents: number, steps: 
   };
 }
 
+/** The eq. 9 update alone, in this process: `calls` updates on 4 episodes of `steps` steps (no server, no concurrency). */
+async function soloUpdate(steps: number, calls: number) {
+  const { initBackend } = require('@chameleon/nn') as typeof import('@chameleon/nn');
+  const { StepSizePolicy, stepSizePolicyConfig } = require('@chameleon/rl') as typeof import('@chameleon/rl');
+  const { importanceCorrectedUpdate } = require('@chameleon/agents') as typeof import('@chameleon/agents');
+  const { Rng } = require('@chameleon/core') as typeof import('@chameleon/core');
+  await initBackend('wasm');
+  const policy = new StepSizePolicy(stepSizePolicyConfig.parse({ observationSize: OBS, actionSize: 8, hidden: [64, 64], initStd: 0.5 }));
+  const { policy: theta, alpha } = policy.split(policy.init(1));
+  const rng = new Rng(1);
+  const episodes = Array.from({ length: 4 }, () => {
+    const observations = new Float32Array(steps * OBS).map(() => rng.normal());
+    const r = policy.base.act(theta, observations, steps, rng);
+    return { length: steps, observations, actions: r.actions, logProbs: r.logProbs, rewards: new Float32Array(steps).map(() => rng.normal()), discounts: new Float32Array(steps).fill(1) };
+  });
+  const ms = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    importanceCorrectedUpdate(policy.base, theta, alpha, episodes, 0.99);
+    ms[i] = performance.now() - t0;
+  }
+  return { mode: 'solo', calls, rows: 4 * steps, updateP50Ms: pct(ms.subarray(1), calls - 1, 50), updateP99Ms: pct(ms.subarray(1), calls - 1, 99), loadAverage: loadavg()[0] };
+}
+
 export async function runAgents(argv: string[]): Promise<number> {
   const arg = (name: string, fallback: string) => {
     const i = argv.indexOf(`--${name}`);
@@ -147,9 +175,16 @@ export async function runAgents(argv: string[]): Promise<number> {
   const opponents = Number(arg('opponents', '32'));
   const steps = Number(arg('steps', '100'));
   const episodes = Number(arg('episodes', '2'));
+  const stagger = Number(arg('stagger-ms', '2000'));
   const results = [];
-  for (const mode of arg('modes', 'worker,inline').split(',')) {
-    const r = await loadRun(mode, seconds, opponents, steps, episodes);
+  for (const mode of arg('modes', 'solo,worker,inline').split(',')) {
+    if (mode === 'solo') {
+      const r = await soloUpdate(steps, 21);
+      console.log(`solo: eq. 9 update on ${r.rows} rows alone: p50 ${r.updateP50Ms.toFixed(1)} ms, p99 ${r.updateP99Ms.toFixed(1)} ms (load ${r.loadAverage.toFixed(1)})`);
+      results.push(r);
+      continue;
+    }
+    const r = await loadRun(mode, seconds, opponents, steps, episodes, stagger);
     console.log(
       `${mode}: ${r.observes} actions (${r.observesPerSecond.toFixed(0)}/s), ${r.rounds} rounds, ${r.errors} errors; server action p50 ${r.server.actionP50Ms.toFixed(3)} ms p99 ${r.server.actionP99Ms.toFixed(3)} ms; ` +
         `client RTT p50 ${r.clientRttP50Ms.toFixed(2)} ms p99 ${r.clientRttP99Ms.toFixed(2)} ms; adaptation p50 ${r.server.adaptationP50Ms.toFixed(1)} ms p99 ${r.server.adaptationP99Ms.toFixed(1)} ms; load ${r.loadAverage.map((x) => x.toFixed(1)).join(' -> ')}`,
@@ -161,7 +196,7 @@ export async function runAgents(argv: string[]): Promise<number> {
   const file = join(dir, `agents-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 1)}\n`);
   console.log(`wrote ${file}`);
-  return results.some((r) => r.errors > 0) ? 1 : 0;
+  return results.some((r) => 'errors' in r && r.errors > 0) ? 1 : 0;
 }
 
 if (process.argv[2] === '--serve') {

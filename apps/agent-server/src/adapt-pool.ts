@@ -40,7 +40,9 @@ export class AdaptationPool {
       const slot: Slot = { worker, ready, inFlight: 0 };
       worker.on('message', (m: { id?: number; phi?: Float32Array[]; error?: string }) => m.id !== undefined && this.settle(m as { id: number }));
       worker.on('error', (e) => this.failAll(slot, e));
-      worker.unref();
+      // Held open until it has loaded (a server awaiting ready() has nothing else yet); after
+      // that, an idle pool never keeps the process alive.
+      void ready.then(() => worker.unref(), () => undefined);
       return slot;
     });
   }
