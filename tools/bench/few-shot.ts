@@ -121,7 +121,7 @@ export async function runFewShot(argv: string[]): Promise<number> {
       const [t0, c0] = [performance.now(), cpuSeconds()];
       for (let k = 0; k < o.iterations; k++) l.loss = l.step();
       l.samples.push({ itPerSec: (o.iterations * 1000) / (performance.now() - t0), itPerCpuSec: o.iterations / (cpuSeconds() - c0), load1 });
-      console.error(`${l.c.id}: ${l.samples.at(-1)!.itPerSec.toFixed(2)} it/s (load ${load1.toFixed(1)})`);
+      console.error(`${l.c.id}: ${l.samples.at(-1)!.itPerSec.toPrecision(3)} it/s (load ${load1.toFixed(1)})`);
     }
   }
   const rows = loops.map((l) => ({
@@ -135,7 +135,7 @@ export async function runFewShot(argv: string[]): Promise<number> {
   const table = [
     '| algorithm | meta-it/s (wall) | meta-it per CPU-s | load1 | last meta-loss |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.label} | ${r.itPerSec.toFixed(2)} | ${r.itPerCpuSec.toFixed(2)} | ${r.load1.toFixed(1)} | ${r.lastLoss.toFixed(3)} |`),
+    ...rows.map((r) => `| ${r.label} | ${r.itPerSec.toPrecision(3)} | ${r.itPerCpuSec.toPrecision(3)} | ${r.load1.toFixed(1)} | ${r.lastLoss.toFixed(3)} |`),
   ].join('\n');
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${backend}`;
   console.log(`conv-4 (${o.filters} filters), ${o.ways}-way ${o.shots}-shot, ${o.query} queries per class, meta-batch ${o.batch}; ${o.repeats} x ${o.iterations} timed iterations after ${warmup} warm-up; ${machine}; tensors alive at the end: ${tf.memory().numTensors}\n`);
