@@ -200,6 +200,7 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
       Array.from({ length: rounds }, (_, r) => String(r + 1)),
       `RoboSumo vs a PPO-tracking opponent: win rate by round (${games} games x ${perRound} matches)`,
       'win rate',
+      [0, 1],
     ),
   );
   log(`sumo done in ${((performance.now() - t0) / 1000).toFixed(0)} s; mean win rate ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([n, r]) => [n, mean(r.win).toFixed(3)])))}`);

@@ -9,18 +9,18 @@ export interface Series {
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-export function lineChart(series: readonly Series[], xLabels: readonly string[], title: string, yLabel: string): string {
+export function lineChart(series: readonly Series[], xLabels: readonly string[], title: string, yLabel: string, yRange?: readonly [number, number]): string {
   const [W, H, l, r, t, b] = [640, 380, 60, 150, 30, 45];
   const all = series.flatMap((s) => [...s.y, ...(s.lo ?? []), ...(s.hi ?? [])]).filter(Number.isFinite);
-  let [y0, y1] = [Math.min(...all), Math.max(...all)];
+  let [y0, y1] = yRange ?? [Math.min(...all), Math.max(...all)];
   if (y1 - y0 < 1e-9) [y0, y1] = [y0 - 1, y1 + 1];
-  const pad = 0.05 * (y1 - y0);
+  const pad = yRange ? 0 : 0.05 * (y1 - y0);
   [y0, y1] = [y0 - pad, y1 + pad];
   const n = xLabels.length;
   const X = (i: number) => l + ((W - l - r) * i) / Math.max(1, n - 1);
   const Y = (v: number) => t + ((H - t - b) * (y1 - v)) / (y1 - y0);
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
-  out.push(`<text x="${W / 2 - r / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>`);
+  out.push(`<text x="8" y="18" font-size="13">${esc(title)}</text>`);
   for (let k = 0; k <= 4; k++) {
     const v = y0 + ((y1 - y0) * k) / 4;
     out.push(`<line x1="${l}" x2="${W - r}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/><text x="${l - 6}" y="${Y(v) + 4}" text-anchor="end">${v.toFixed(Math.abs(y1 - y0) < 5 ? 2 : 0)}</text>`);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const dir = resolve(process.argv[2] ?? join(__dirname, '../../docs/results/continuous-adaptation'));
+const dir = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(__dirname, '../../docs/results/continuous-adaptation'));
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 type Ci = { mean: number; lo: number; hi: number };
@@ -34,4 +34,38 @@ if (existsSync(join(dir, 'sumo.json'))) {
   for (const [name, s] of Object.entries(r.results)) console.log(`| ${name} | ${s.win.map((w) => f(w, 2)).join(' | ')} | ${f(m(s.win), 2)} / ${f(m(s.draw), 2)} / ${f(m(s.loss), 2)} |`);
   const last = (xs: Array<Record<string, number>>, k: string) => m(xs.slice(-5).map((x) => x[k]));
   console.log(`\nPPO iterations ${r.ppoLog.length} (last 5: win ${f(last(r.ppoLog, 'winRate'), 2)} vs scripted), meta iterations ${r.metaLog.length} (last 5: T_i win ${f(last(r.metaLog, 'preWin'), 2)}, T_i+1 win ${f(last(r.metaLog, 'postWin'), 2)}); wall s: ${Object.entries(r.wallSeconds).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}; load ${f(r.loadAverageAtStart)} -> ${f(r.loadAverageAtEnd)}`);
+}
+
+// `--plots`: redraw the SVGs from the JSON (same charts as the run writes).
+if (process.argv.includes('--plots')) {
+  const { lineChart } = require('./continuous-svg') as typeof import('./continuous-svg');
+  const { writeFileSync } = require('node:fs') as typeof import('node:fs');
+  if (existsSync(join(dir, 'sumo.json'))) {
+    const r = JSON.parse(readFileSync(join(dir, 'sumo.json'), 'utf8')) as { protocol: { games: number; matchesPerRound: number; rounds: number }; results: Record<string, { win: number[] }> };
+    const p = r.protocol;
+    writeFileSync(join(dir, 'sumo-win-rate.svg'), lineChart(Object.entries(r.results).map(([name, s]) => ({ name, y: s.win })), Array.from({ length: p.rounds }, (_, i) => String(i + 1)), `RoboSumo vs a PPO-tracking opponent: win rate by round (${p.games} games x ${p.matchesPerRound} matches)`, 'win rate', [0, 1]));
+  }
+  if (existsSync(join(dir, 'locomotion.json'))) {
+    const r = JSON.parse(readFileSync(join(dir, 'locomotion.json'), 'utf8')) as { protocol: { sequences: number }; summary: Record<string, { byPosition: Ci[] }>; metaLog: Array<Record<string, number>>; ppoLog: Array<Record<string, number>> };
+    const L = Object.values(r.summary)[0].byPosition.length;
+    writeFileSync(
+      join(dir, 'locomotion-returns.svg'),
+      lineChart(Object.entries(r.summary).map(([name, s]) => ({ name, y: s.byPosition.map((c) => c.mean), lo: s.byPosition.map((c) => c.lo), hi: s.byPosition.map((c) => c.hi) })), Array.from({ length: L }, (_, i) => `T${i + 1}`), `nonstationary-ant: return along held-out sequences (${r.protocol.sequences} sequences, 95% CI)`, 'episode return'),
+    );
+    const avg = (ys: number[], w = 10) => ys.map((_, i) => ys.slice(Math.max(0, i - w + 1), i + 1).reduce((a, b) => a + b, 0) / Math.min(w, i + 1));
+    const n = r.metaLog.length;
+    writeFileSync(
+      join(dir, 'locomotion-training.svg'),
+      lineChart(
+        [
+          { name: 'meta: T_i (theta)', y: avg(r.metaLog.map((x) => x.preReturn)) },
+          { name: 'meta: T_i+1 (adapted)', y: avg(r.metaLog.map((x) => x.postReturn)) },
+          { name: 'PPO', y: avg(r.ppoLog.map((x) => x.return)) },
+        ],
+        r.metaLog.map((x, i) => (i % Math.max(1, Math.floor(n / 6)) === 0 ? String(x.iteration) : '')),
+        'training returns by iteration (moving average of 10)',
+        'episode return',
+      ),
+    );
+  }
 }
