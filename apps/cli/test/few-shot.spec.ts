@@ -95,7 +95,7 @@ describe('few-shot classification through the services (embedded, real gRPC)', (
       numExamples: 0,
       chunkSize: 0,
     };
-    const res = await unaryCall(evaluator, evaluator.evaluate, req, 'Evaluate', { retries: 0 });
+    const res = await unaryCall(evaluator, evaluator.evaluate, req, 'Evaluate', { retries: 0, deadlineMs: 170_000 });
     expect(res.numTasks).toBe(600);
     const [acc] = res.results[0].accuracy;
     // A random one-filter conv-4 embedding already beats chance (0.2) with prototypes, but is far from perfect.
