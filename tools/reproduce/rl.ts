@@ -270,8 +270,8 @@ ${paperRows}
 | policy | Gaussian MLP 100-100 ReLU (paper text) | Gaussian MLP ${(cfg.policy.config.hidden ?? [100, 100]).join('-')} ${cfg.policy.config.activation ?? 'tanh'}, learned log-std |
 | inner loop | one policy-gradient step, α = 0.1, linear feature baseline | one policy-gradient step, α = ${cfg.inner.learningRate}, linear feature baseline, γ = 0.99, Monte-Carlo returns |
 | meta-step | TRPO, max KL 0.01, exact second-order HVP | TRPO, max KL 0.01, 10 CG iterations, exact second-order HVP (fused path, libs/rl/src/fast) |
-| pretrained | one policy trained on all tasks | multi-task TRPO, ${cfg.baseline.iterations} iterations of the same batch size, then fine-tuned like MAML |
-| oracle | — | TRPO for ${cfg.baseline.oracleIterations} iterations on observations that include the task parameters (not adapted) |
+| pretrained | one policy trained on all tasks | ${cfg.baseline.iterations ? `multi-task TRPO, ${cfg.baseline.iterations} iterations of the same batch size, then fine-tuned like MAML` : 'not run (0 iterations)'} |
+| oracle | — | ${cfg.baseline.oracleIterations ? `TRPO for ${cfg.baseline.oracleIterations} iterations on observations that include the task parameters (not adapted)` : 'not run (0 iterations)'} |
 
 Meta-training return (meta-batch tasks): iteration 1 ${first ? `${f1(first.preAdaptationReturn)} before / ${f1(first.postAdaptationReturn)} after adaptation` : '—'};
 iteration ${last?.iteration ?? '—'} ${last ? `${f1(last.preAdaptationReturn)} before / ${f1(last.postAdaptationReturn)} after` : '—'}.
