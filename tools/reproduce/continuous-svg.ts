@@ -10,7 +10,7 @@ const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function lineChart(series: readonly Series[], xLabels: readonly string[], title: string, yLabel: string, yRange?: readonly [number, number]): string {
-  const [W, H, l, r, t, b] = [640, 380, 60, 150, 30, 45];
+  const [W, H, l, r, t, b] = [680, 380, 60, 185, 30, 45];
   const all = series.flatMap((s) => [...s.y, ...(s.lo ?? []), ...(s.hi ?? [])]).filter(Number.isFinite);
   let [y0, y1] = yRange ?? [Math.min(...all), Math.max(...all)];
   if (y1 - y0 < 1e-9) [y0, y1] = [y0 - 1, y1 + 1];
