@@ -52,7 +52,7 @@ export const FILTERS = 8;
 const SETTINGS: Setting[] = [
   { id: '5w1s', title: '5-way 1-shot', ways: 5, shots: 1, trainQuery: 3, evalQuery: 2, iterations: 40, batch: 2 },
   { id: '5w5s', title: '5-way 5-shot', ways: 5, shots: 5, trainQuery: 2, evalQuery: 2, iterations: 25, batch: 2 },
-  { id: '20w1s', title: '20-way 1-shot', ways: 20, shots: 1, trainQuery: 1, evalQuery: 1, iterations: 20, batch: 1 },
+  { id: '20w1s', title: '20-way 1-shot', ways: 20, shots: 1, trainQuery: 1, evalQuery: 1, iterations: 20, batch: 2 },
 ];
 
 const MAML_INNER = { steps: 1, learningRate: 0.4 };
