@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AdaptationJob } from '@chameleon/agents';
 import { ChameleonError } from '@chameleon/core';
+import type { BackendPreference } from '@chameleon/nn';
 
 interface Slot {
   readonly worker: Worker;
@@ -26,7 +27,7 @@ export class AdaptationPool {
   private readonly pending = new Map<number, Pending>();
   private next = 1;
 
-  constructor(size: number, backend = 'wasm') {
+  constructor(size: number, backend: BackendPreference = 'wasm') {
     // Workers run the TypeScript sources like the CLI does: swc compiles on first load.
     const register = require.resolve('@swc-node/register');
     const entry = join(__dirname, 'adapt-worker.ts');
@@ -59,7 +60,8 @@ export class AdaptationPool {
   run(job: AdaptationJob): Promise<Float32Array[]> {
     const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     const id = this.next++;
-    slot.inFlight++;
+    // A pending update keeps the process alive (e.g. a local `chameleon play` awaiting it).
+    if (slot.inFlight++ === 0) slot.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       slot.worker.postMessage({ id, job });
@@ -70,7 +72,7 @@ export class AdaptationPool {
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
-    p.slot.inFlight--;
+    if (--p.slot.inFlight === 0) p.slot.worker.unref();
     if (m.phi) p.resolve(m.phi);
     else p.reject(new ChameleonError('INTERNAL', `adaptation worker failed: ${m.error}`));
   }
@@ -79,6 +81,7 @@ export class AdaptationPool {
     for (const [id, p] of this.pending) {
       if (p.slot !== slot) continue;
       this.pending.delete(id);
+      slot.inFlight--;
       p.reject(new ChameleonError('INTERNAL', `adaptation worker died: ${e.message}`));
     }
   }

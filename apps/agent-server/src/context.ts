@@ -1,4 +1,5 @@
-import type { AgentContext, CheckpointContent, NamedParams } from '@chameleon/agents';
+import type { AdaptationJob, AgentContext, CheckpointContent, NamedParams } from '@chameleon/agents';
+import { AdaptationPool } from './adapt-pool';
 import { loadCheckpoint } from '@chameleon/transport';
 import type { PluginRegistry } from '@chameleon/plugins';
 import type { Parameters } from '@chameleon/proto';
@@ -11,11 +12,24 @@ const named = (p: Parameters | undefined, field: string): NamedParams | undefine
   return { names: list.map((x) => x.name), values: list.map((x) => Float32Array.from(x.tensor.data)) };
 };
 
+export interface AgentContextOptions {
+  /**
+   * Where agents' between-round updates run. Default: a pool of `adaptationWorkers` worker
+   * threads (default 1), so that an update never holds up other opponents' actions; with
+   * `adaptationWorkers: 0` and no function, inline on the event loop.
+   */
+  readonly offloadAdaptation?: AgentContext['offloadAdaptation'];
+  readonly adaptationWorkers?: number;
+}
+
 /**
- * Agents read checkpoints and build policies through the host's plugin registry; with
- * `offloadAdaptation` (e.g. an AdaptationPool) their between-round updates run off the event loop.
+ * Agents read checkpoints and build policies through the host's plugin registry; their
+ * between-round updates run in worker threads (see {@link AgentContextOptions}).
  */
-export function agentContext(registry: PluginRegistry, options: Pick<AgentContext, 'offloadAdaptation'> = {}): AgentContext {
+export function agentContext(registry: PluginRegistry, options: AgentContextOptions = {}): AgentContext {
+  const workers = options.adaptationWorkers ?? 1;
+  let pool: AdaptationPool | undefined;
+  const offload = options.offloadAdaptation ?? (workers > 0 ? (job: AdaptationJob) => (pool ??= new AdaptationPool(workers, 'auto')).run(job) : undefined);
   const cache = new Map<string, CheckpointContent>();
   return {
     readCheckpoint(path: string): CheckpointContent {
@@ -39,6 +53,6 @@ export function agentContext(registry: PluginRegistry, options: Pick<AgentContex
       return c;
     },
     createPolicy: (architecture, config) => registry.create<Policy>('policy', architecture, config, 'policy.config'),
-    offloadAdaptation: options.offloadAdaptation,
+    offloadAdaptation: offload,
   };
 }
