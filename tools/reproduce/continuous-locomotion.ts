@@ -49,6 +49,14 @@ export interface LocomotionOptions {
 
 export const mean = (xs: ArrayLike<number>) => (xs.length ? Array.from(xs).reduce((a, b) => a + b, 0) / xs.length : 0);
 
+/** Mean and a normal 95% interval over samples. */
+export function ci(xs: readonly number[]) {
+  const m = mean(xs);
+  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  const h = (1.96 * sd) / Math.sqrt(Math.max(1, xs.length));
+  return { mean: m, lo: m - h, hi: m + h };
+}
+
 export async function setupLocomotion(o: LocomotionOptions) {
   await ensureMujoco();
   const family = new NonstationaryLegsFamily('ant');
@@ -153,12 +161,13 @@ export function playEpisode(s: Setup, agent: Agent, session: ReturnType<Agent['s
   try {
     let ts = venv.reset();
     for (let t = 0; t < horizon; t++) {
-      const { action, logProb } = session.act(ts.observations);
+      const { action, logProb } = session.act(ts.observations, { reward: t === 0 ? 0 : ts.rewards[0], first: t === 0 });
       rec.acted(ts.observations, action, logProb);
       ts = venv.step(action);
       rec.rewarded(ts.rewards[0], ts.discounts[0]);
       if (ts.stepTypes[0] === StepType.LAST) break;
     }
+    session.lastStep?.(ts.rewards[0]);
     return rec.take();
   } finally {
     venv.close();

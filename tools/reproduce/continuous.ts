@@ -1,5 +1,5 @@
 /**
- * `npm run reproduce:continuous -- [--part locomotion|sumo|all] [--meta-iterations N]
+ * `npm run reproduce:continuous -- [--part locomotion|sumo|rl2|all] [--meta-iterations N]
  *   [--ppo-iterations N] [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
@@ -17,9 +17,10 @@ import { initBackend } from '@chameleon/nn';
 import { paramsToWire } from '@chameleon/tensor';
 import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
 import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
-import { evaluateSequences, mean, metaTrain, ppoTrain, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
+import { ci, evaluateSequences, mean, metaTrain, ppoTrain, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
 import { lineChart } from './continuous-svg';
 import { runSumo } from './continuous-sumo';
+import { runRl2 } from './continuous-rl2';
 
 const root = resolve(__dirname, '../..');
 const args = process.argv.slice(2);
@@ -32,13 +33,6 @@ const out = resolve(flag('out', join(root, 'docs/results/continuous-adaptation')
 const runs = resolve(flag('runs', join(root, 'runs/continuous')));
 const log = (l: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${l}`);
 
-/** Mean and a normal 95% interval over samples. */
-export function ci(xs: readonly number[]) {
-  const m = mean(xs);
-  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  const h = (1.96 * sd) / Math.sqrt(Math.max(1, xs.length));
-  return { mean: m, lo: m - h, hi: m + h };
-}
 
 /** An in-memory context (what the agent-server builds from a checkpoint file). */
 export function memoryContext(content: CheckpointContent, createPolicy: AgentContext['createPolicy']): AgentContext {
@@ -163,6 +157,23 @@ async function main() {
   await initBackend('wasm');
   if (part === 'locomotion' || part === 'all') await locomotion();
   if (part === 'sumo' || part === 'all') await runSumo({ out, runs, flag, log });
+  if (part === 'rl2' || part === 'all') {
+    await runRl2({
+      horizon: Number(flag('horizon', '100')),
+      batch: Number(flag('rl2-trials', '4')),
+      episodes: Number(flag('episodes', '3')),
+      metaIterations: Number(flag('rl2-iterations', '1000')),
+      metaMinutes: 0,
+      ppoIterations: 0,
+      hidden: [64],
+      seed: 1,
+      log,
+      minutes: Number(flag('rl2-minutes', '15')),
+      sequences: Number(flag('sequences', '12')),
+      out,
+      runs,
+    });
+  }
 }
 
 main().catch((e) => {
