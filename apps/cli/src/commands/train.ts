@@ -15,7 +15,7 @@ import type { PreparedTrain } from './train-prepare';
 export { prepareTrain } from './train-prepare';
 
 /** Writes the run folder from the event stream when the meta-optimiser is on another host. */
-class RemoteRecorder {
+export class RemoteRecorder {
   private readonly metrics: WriteStream;
 
   /** RL runs: the final EvaluatePolicy result is not in the event stream (see finish). */
