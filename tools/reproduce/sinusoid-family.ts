@@ -36,6 +36,8 @@ interface Protocol {
   readonly inner: { steps: number; learningRate: number };
   /** Why this algorithm's settings differ from MAML's, for the doc. */
   readonly note: string;
+  /** The evaluation's step size when it differs from the inner one. */
+  readonly evalLearningRate?: number;
 }
 
 /** Every algorithm adapts for ONE step at evaluation; these are the training settings. */
@@ -56,7 +58,14 @@ const PROTOCOLS: Record<string, Protocol> = {
     algorithm: 'imaml',
     config: { lambda: 100, cgSteps: 3 },
     inner: { steps: 3, learningRate: 0.01 },
-    note: 'λ = 100 = 1/α, 3 inner GD steps (α = 0.01, the proximal fixed-point iteration φ = θ − α∇L(φ)), 3 CG steps; evaluated with its rule for one step (= one GD step from θ)',
+    note: 'λ = 100 = 1/α, 3 inner GD steps (α = 0.01, the proximal fixed-point iteration φ = θ − α∇L(φ)), 3 CG steps; evaluated with its rule for one step (= one GD step from θ). Unstable: GD on the proximal objective contracts only where the support loss\'s curvature is below λ, and here it is not (see the notes)',
+  },
+  'imaml-prox': {
+    algorithm: 'imaml',
+    config: { lambda: 100, cgSteps: 3 },
+    inner: { steps: 6, learningRate: 0.005 },
+    evalLearningRate: 0.01,
+    note: 'λ = 100, 6 inner GD steps at α = 0.005 = 1/(2λ) on the proximal objective (converges while the curvature is below 3λ), 3 CG steps; evaluated with one step at α = 0.01 = 1/λ, the proximal solution\'s implicit step size',
   },
 };
 
@@ -93,7 +102,7 @@ function runConfig(name: string, p: Protocol, k: number) {
     checkpoint: { every: 1000 },
     validation: { every: 1000, tasks: 100 },
     baseline: { iterations: 0 },
-    evaluation: { tasks: 600, querySize: 100, steps: 1, randomInit: false, examples: 0 },
+    evaluation: { tasks: 600, querySize: 100, steps: 1, randomInit: false, examples: 0, ...(p.evalLearningRate ? { learningRate: p.evalLearningRate } : {}) },
   };
 }
 
