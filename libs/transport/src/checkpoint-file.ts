@@ -1,11 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { failedPrecondition, notFound } from '@chameleon/core';
+import { failedPrecondition, invalidArgument, notFound } from '@chameleon/core';
 import type { OptimiserState } from '@chameleon/meta';
 import { Checkpoint } from '@chameleon/proto';
 import { paramsFromWire, paramsToWire } from '@chameleon/tensor';
 
 export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/** Larger files are refused before reading (a checkpoint of a 100M-parameter model with Adam is about 1.2 GB). */
+export const MAX_CHECKPOINT_BYTES = 2 ** 31 - 1;
 
 /** Writes bytes so that a reader sees either the old file or the new one, never a torn write. */
 export function writeAtomic(path: string, bytes: Uint8Array): void {
@@ -33,6 +36,17 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
 }
 
 export function loadCheckpoint(path: string, field = 'resume_from'): Checkpoint {
+  // Paths come from requests: refuse devices, pipes and folders (reading /dev/zero never ends).
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw invalidArgument(field, `${path} is not a regular file`);
+    size = st.size;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'INVALID_ARGUMENT') throw e;
+    throw notFound(`cannot read checkpoint ${path}: ${(e as Error).message}`, field);
+  }
+  if (size > MAX_CHECKPOINT_BYTES) throw failedPrecondition(`${path} is ${size} bytes, more than a checkpoint can be (${MAX_CHECKPOINT_BYTES})`);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
