@@ -48,9 +48,17 @@ if (process.argv.includes('--plots')) {
   if (existsSync(join(dir, 'locomotion.json'))) {
     const r = JSON.parse(readFileSync(join(dir, 'locomotion.json'), 'utf8')) as { protocol: { sequences: number }; summary: Record<string, { byPosition: Ci[] }>; metaLog: Array<Record<string, number>>; ppoLog: Array<Record<string, number>> };
     const L = Object.values(r.summary)[0].byPosition.length;
+    // RL^2 (--part rl2) was evaluated on the same sequences.
+    const rl2File = join(dir, 'locomotion-rl2.json');
+    const rl2: Record<string, { byPosition: Ci[] }> = existsSync(rl2File) ? { 'RL^2': (JSON.parse(readFileSync(rl2File, 'utf8')) as { summary: { byPosition: Ci[] } }).summary } : {};
     writeFileSync(
       join(dir, 'locomotion-returns.svg'),
-      lineChart(Object.entries(r.summary).map(([name, s]) => ({ name, y: s.byPosition.map((c) => c.mean), lo: s.byPosition.map((c) => c.lo), hi: s.byPosition.map((c) => c.hi) })), Array.from({ length: L }, (_, i) => `T${i + 1}`), `nonstationary-ant: return along held-out sequences (${r.protocol.sequences} sequences, 95% CI)`, 'episode return'),
+      lineChart(
+        Object.entries({ ...r.summary, ...rl2 }).map(([name, s]) => ({ name, y: s.byPosition.map((c) => c.mean), lo: s.byPosition.map((c) => c.lo), hi: s.byPosition.map((c) => c.hi) })),
+        Array.from({ length: L }, (_, i) => `T${i + 1}`),
+        `nonstationary-ant: return along held-out sequences (${r.protocol.sequences} sequences, 95% CI)`,
+        'episode return',
+      ),
     );
     const avg = (ys: number[], w = 10) => ys.map((_, i) => ys.slice(Math.max(0, i - w + 1), i + 1).reduce((a, b) => a + b, 0) / Math.min(w, i + 1));
     const n = r.metaLog.length;
