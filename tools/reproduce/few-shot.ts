@@ -398,7 +398,7 @@ A memorising model classifies training tasks well *before* adaptation (it ignore
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${nme.join('\n')}
 
-Total: ${runMinutes.toFixed(0)} run-minutes${wallSeconds ? `, ${(wallSeconds / 60).toFixed(0)} min of wall time` : ''} (runs two at a time; the machine is shared, see the load in each run's reproduce.json).
+Total: ${runMinutes.toFixed(0)} run-minutes${wallSeconds ? `, ${(wallSeconds / 60).toFixed(0)} min of wall time` : ''} (summed over runs, which ran several at a time; the machine is shared, see the load in each run's reproduce.json).
 Run folders: \`runs/few-shot/<setting>-<algorithm>\` (each with report.html: training loss, accuracy vs adaptation steps
 with 95% CIs); configs: \`runs/few-shot/configs\`.
 <!-- end generated -->`;
