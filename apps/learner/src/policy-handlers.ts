@@ -10,7 +10,7 @@ import type {
   PolicyMetaStepResponse,
   PolicySpec,
 } from '@chameleon/proto';
-import { adaptPolicy, advantageConfig, episodeReturns, isPolicyMetaAlgorithm, type InnerAdaptation, type Policy, type PolicyMetaAlgorithm, withInner } from '@chameleon/rl';
+import { adaptWithPolicyRule, advantageConfig, episodeReturns, isPolicyMetaAlgorithm, type InnerAdaptation, type Policy, type PolicyMetaAlgorithm, withInner } from '@chameleon/rl';
 import { fromWire, paramsFromWire, paramsToWire, paramValues, toWire } from '@chameleon/tensor';
 import { trajectoryBatchFromWire } from '@chameleon/transport';
 import { currentBackend } from '@chameleon/nn';
@@ -91,6 +91,7 @@ export class PolicyHandlers {
     return { actions: toWire({ dtype: 'float32', shape: [n, policy.actionSize], data: r.actions }), logProbs: toWire({ dtype: 'float32', shape: [n], data: r.logProbs }) };
   }
 
+  /** Adapts per task by the policy's own rule: learned alpha and M steps for "gaussian-mlp-step-sizes", else the request's scalar learning rate. */
   adaptPolicy(req: AdaptPolicyRequest): AdaptPolicyResponse {
     const policy = this.policy(req.policy);
     const inner = this.inner(req.adaptation);
@@ -100,9 +101,9 @@ export class PolicyHandlers {
     let adapted: Float32Array[][];
     if (req.taskParams.length) {
       check(req.taskParams.length === batches.length, 'task_params', `give one list per task (${batches.length}), got ${req.taskParams.length}`);
-      adapted = req.taskParams.map((p, i) => adaptPolicy(policy, this.params(policy, p, `task_params[${i}]`), [batches[i]], inner.learningRate, Math.max(1, inner.steps), advantages)[0]);
+      adapted = req.taskParams.map((p, i) => adaptWithPolicyRule(policy, this.params(policy, p, `task_params[${i}]`), [batches[i]], inner, advantages)[0]);
     } else {
-      adapted = adaptPolicy(policy, this.params(policy, req.params, 'params'), batches, inner.learningRate, Math.max(1, inner.steps), advantages);
+      adapted = adaptWithPolicyRule(policy, this.params(policy, req.params, 'params'), batches, inner, advantages);
     }
     const names = policy.spec.map((s) => s.name);
     const shapes = policy.spec.map((s) => [...s.shape]);

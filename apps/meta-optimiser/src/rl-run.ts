@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ChameleonError } from '@chameleon/core';
 import type { RlRunConfig } from '@chameleon/config';
 import type { Checkpoint, Parameters, PolicyAdaptation, PolicySpec, StreamRolloutsRequest, TaskSpec } from '@chameleon/proto';
 import { Split } from '@chameleon/proto';
@@ -41,7 +42,9 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
  * Meta-RL (MAML with policy gradients and a TRPO meta-step, Finn et al. 2017). Per
  * iteration: tasks; rollouts with theta streamed from the simulators; the learner adapts a
  * policy per task; rollouts with the adapted policies; the learner's meta-step. Then the
- * multi-task "pretrained" baseline and the task-observing oracle, and the evaluation.
+ * multi-task "pretrained" baseline and the task-observing oracle, and the evaluation. With
+ * `meta.taskPairs` the post-update rollouts run on T_{i+1} of consecutive pairs (T_i, T_{i+1})
+ * (continuous adaptation, Al-Shedivat et al. 2018).
  */
 export class RlRun extends RunBase {
   declare readonly config: RlRunConfig;
@@ -127,6 +130,21 @@ export class RlRun extends RunBase {
     return timed(SPAN.SAMPLE_TASKS, () => this.peers.sampleTasks({ family: c.task.family, familyConfig: c.task.config, split: Split.SPLIT_TRAIN, seed: c.seed, startIndex: i * c.meta.batchSize, count: c.meta.batchSize }));
   }
 
+  /**
+   * The tasks of iteration i's pre- and post-update rollouts: the same tasks (MAML), or with
+   * `meta.taskPairs` the T_i and T_{i+1} of consecutive pairs (continuous adaptation).
+   */
+  private async sampleMetaTasks(i: number, timed: Timed): Promise<{ pre: TaskSpec[]; post: TaskSpec[] }> {
+    const c = this.config;
+    if (!c.meta.taskPairs) {
+      const tasks = await this.sampleTasks(i, timed);
+      return { pre: tasks, post: tasks };
+    }
+    const pairs = await timed(SPAN.SAMPLE_TASKS, () => this.peers.sampleTaskPairs({ family: c.task.family, familyConfig: c.task.config, split: Split.SPLIT_TRAIN, seed: c.seed, startIndex: i * c.meta.batchSize, count: c.meta.batchSize }));
+    if (pairs.length !== c.meta.batchSize || pairs.some((p) => !p.current || !p.next)) throw new ChameleonError('INTERNAL', `task-sampler returned ${pairs.length} pairs, some incomplete; asked for ${c.meta.batchSize}`);
+    return { pre: pairs.map((p) => p.current as TaskSpec), post: pairs.map((p) => p.next as TaskSpec) };
+  }
+
   private batches(episodes: Map<string, Episode>, tasks: number, oracle = false) {
     const obs = this.parts.obsSize + (oracle ? this.oracleFeatures() : 0);
     return episodesToBatches(episodes, tasks, this.config.meta.episodesPerTask, this.parts.horizon, obs, this.parts.actSize);
@@ -137,14 +155,18 @@ export class RlRun extends RunBase {
     return o.shape[0] - this.parts.obsSize;
   }
 
-  /** One MAML-RL iteration; the inner loop's post-update rollouts are streamed per task. */
+  /**
+   * One meta-iteration: theta's rollouts on the pre tasks, the learner's adaptation on them,
+   * the adapted policies' rollouts on the post tasks (the same tasks for MAML, T_{i+1} with
+   * `meta.taskPairs`), the learner's meta-step.
+   */
   private async metaIteration(i: number, timed: Timed): Promise<IterationResult> {
     const c = this.config;
-    const tasks = await this.sampleTasks(i, timed);
+    const { pre: tasks, post: postTasks } = await this.sampleMetaTasks(i, timed);
     const pre = await timed('rollouts_pre', () => this.collect(this.rolloutRequest(tasks, [this.wire(this.theta)], dataSeed(c.seed, 'pre', i))));
     const preBatches = this.batches(pre.episodes, tasks.length);
     const adapted = await timed('adapt', () => this.peers.adaptPolicy({ policy: this.parts.policySpec, params: this.wire(this.theta), trajectories: preBatches, adaptation: this.adaptation(), taskParams: [] }));
-    const post = await timed('rollouts_post', () => this.collect(this.rolloutRequest(tasks, adapted.adapted, dataSeed(c.seed, 'post', i))));
+    const post = await timed('rollouts_post', () => this.collect(this.rolloutRequest(postTasks, adapted.adapted, dataSeed(c.seed, 'post', i))));
     const step = await timed(SPAN.META_GRADIENT, () =>
       this.peers.policyMetaStep({
         algorithm: c.algorithm.name,

@@ -40,5 +40,8 @@ describe('run configs', () => {
     expect(() => withOverride(c, 'meta.iterations', 0)).toThrow(/config\.meta\.iterations/);
     const rl = parseAnyRunConfig({ kind: 'rl' });
     expect(isRlConfig(rl) && rl.inner).toEqual({ steps: 1, learningRate: 0.1, discount: 0.99, gaeLambda: 1 });
+    // Pre and post rollouts on the same tasks (MAML) unless the run asks for pairs (T_i, T_{i+1}).
+    expect(isRlConfig(rl) && rl.meta.taskPairs).toBe(false);
+    expect(isRlConfig(rl) && parseAnyRunConfig({ kind: 'rl', meta: { taskPairs: true } }).meta).toMatchObject({ taskPairs: true, batchSize: 20 });
   });
 });

@@ -79,9 +79,16 @@ export const rlRunConfig = z
         episodesPerTask: z.number().int().min(1).max(10000).default(10),
         /** Steps per episode; 0 uses the environment's limit (100 for 2D navigation, 200 for locomotion). Default 0. */
         horizon: z.number().int().min(0).max(100000).default(0),
+        /**
+         * Train on consecutive task pairs (T_i, T_{i+1}) of a sequence family (the task
+         * sampler's SampleTaskPairs): pre-update rollouts on T_i, post-update rollouts of the
+         * adapted policies on T_{i+1} (continuous adaptation, Al-Shedivat et al. 2018). Default
+         * false: MAML's pre and post rollouts on the same task.
+         */
+        taskPairs: z.boolean().default(false),
       })
       .strict()
-      .default({ iterations: 50, batchSize: 20, episodesPerTask: 10, horizon: 0 }),
+      .default({ iterations: 50, batchSize: 20, episodesPerTask: 10, horizon: 0, taskPairs: false }),
     rollouts: z
       .object({
         /** Steps per streamed trajectory chunk (32..256). Default 128. */

@@ -23,8 +23,10 @@ import {
   type PolicyMetaStepResponse,
   type StreamRolloutsRequest,
   type SampleSupervisedRequest,
+  type SampleTaskPairsRequest,
   type SampleTasksRequest,
   type SupervisedBatch,
+  type TaskPair,
   type TaskSpec,
 } from '@chameleon/proto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -161,6 +163,12 @@ export class Peers {
   async sampleTasks(req: SampleTasksRequest): Promise<TaskSpec[]> {
     const res = await unaryCall(this.taskSampler, this.taskSampler.sampleTasks, req, 'task-sampler SampleTasks', this.opts(this.deadlines.sampleTasks));
     return res.tasks;
+  }
+
+  /** Consecutive pairs (T_i, T_{i+1}) of a sequence family, for continuous adaptation. */
+  async sampleTaskPairs(req: SampleTaskPairsRequest): Promise<TaskPair[]> {
+    const res = await unaryCall(this.taskSampler, this.taskSampler.sampleTaskPairs, req, 'task-sampler SampleTaskPairs', this.opts(this.deadlines.sampleTasks));
+    return res.pairs;
   }
 
   /**

@@ -1,6 +1,7 @@
 export * from './step-size-policy';
 export * from './meta-pairs';
 export * from './plugin';
+export * from './adapt';
 
 import { continuousAdaptationPlugin } from './plugin';
 import { stepSizePolicyPlugin } from './step-size-policy';
