@@ -136,15 +136,21 @@ function truncatedFrame(address: string, m: Method, bytes: Uint8Array): Promise<
 
 /**
  * A request may legitimately ask for more work than its deadline allows (10^5 tasks, 1000
- * steps): then the deadline ends the call. It is a hang only if the server is no longer
- * answering: its health check must come back within the probe deadline.
+ * steps): then the deadline ends the call. It is a hang only if the server does not come
+ * back: its health check must answer SERVING within RECOVERY_MS (all six servers share this
+ * process, so one expensive synchronous request delays the others' answers too).
  */
+const RECOVERY_MS = 30_000;
 async function responsive(address: string): Promise<boolean> {
-  try {
-    return (await healthStatus(address, '')) === 'SERVING';
-  } catch {
-    return false;
+  const until = Date.now() + RECOVERY_MS;
+  while (Date.now() < until) {
+    try {
+      if ((await healthStatus(address, '')) === 'SERVING') return true;
+    } catch {
+      // not answering yet
+    }
   }
+  return false;
 }
 
 /**
