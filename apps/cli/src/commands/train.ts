@@ -1,14 +1,14 @@
 import { copyFileSync, createWriteStream, existsSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { createRegistry } from '@chameleon/builtins';
 import { MetaOptimiserServiceClient, RunState, type RunStatus, type WatchRunResponse } from '@chameleon/proto';
 import { buildReport } from '@chameleon/report';
 import { isRlConfig } from '@chameleon/config';
-import { connect, evaluationToJson, fromServiceError, unaryCall, type EvaluationJson, type PolicyEvaluationJson } from '@chameleon/transport';
+import { connect, evaluationToJson, unaryCall, type EvaluationJson, type PolicyEvaluationJson } from '@chameleon/transport';
 import { startEmbedded, type Embedded } from '../embedded';
 import { log } from '../log';
 import { ProgressDisplay } from '../progress';
+import { watchRun } from './watch';
 import { backend, readServicesFile, untilSignal } from './shared';
 import type { PreparedTrain } from './train-prepare';
 
@@ -119,20 +119,17 @@ export async function train(p: PreparedTrain): Promise<number> {
       await unaryCall(client, client.stopRun, { runId }, 'meta-optimiser StopRun', { deadlineMs: 600_000 });
     });
     void signalled;
-    const final = await new Promise<RunStatus>((resolve, reject) => {
-      const stream: grpc.ClientReadableStream<WatchRunResponse> = client.watchRun({ runId, progressEvery: 1 });
-      let last: RunStatus | undefined;
-      stream.on('data', (e: WatchRunResponse) => {
+    const final = await watchRun(
+      client,
+      runId,
+      (e: WatchRunResponse) => {
         recorder?.onEvent(e, protocol);
         const ev = e.event;
         if (ev?.$case === 'progress') display.update(ev.progress);
-        else if (ev?.$case === 'status') last = ev.status;
-        else if (ev?.$case === 'finished') last = ev.finished;
         else if (ev?.$case === 'validation' && ev.validation.final) log('evaluation finished');
-      });
-      stream.on('error', (e) => reject(fromServiceError(e, 'meta-optimiser WatchRun')));
-      stream.on('end', () => (last ? resolve(last) : reject(new Error('the WatchRun stream ended without a final status'))));
-    });
+      },
+      { log },
+    );
     await recorder?.finish(final);
     const stateName = RunState[final.state];
     log(`run ${runId}: ${stateName}${final.error ? ` (${final.error})` : ''}; checkpoint ${final.checkpointPath}`);
