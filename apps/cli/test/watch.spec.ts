@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, status, type ServerWritableStream } from '@grpc/grpc-js';
 import { MetaOptimiserServiceClient, MetaOptimiserServiceService, RunState, type RunStatus, type WatchRunRequest, type WatchRunResponse } from '@chameleon/proto';
-import { connect } from '@chameleon/transport';
+import { bearer, connect } from '@chameleon/transport';
 import { watchRun } from '../src/commands/watch';
 
 const runStatus = (state: RunState, iteration: number): RunStatus => ({ runId: 'r1', state, phase: 'meta-train', iteration, totalIterations: 10, lastMetaLoss: 0, checkpointPath: '', error: '', outputDir: '', backend: 'wasm' });
@@ -69,6 +69,23 @@ describe('chameleon train: watching a run', () => {
     try {
       await expect(watchRun(client, 'r1', () => undefined, { backoffMs: 5 })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('run_id') });
       expect(fake.attaches()).toBe(1);
+    } finally {
+      client.close();
+      fake.stop();
+    }
+  });
+
+  it('sends its metadata (the bearer token of CHAMELEON_PEER_TOKEN) on every attach', async () => {
+    const seen: string[] = [];
+    const record = (next: (call: ServerWritableStream<WatchRunRequest, WatchRunResponse>) => void) => (call: ServerWritableStream<WatchRunRequest, WatchRunResponse>) => {
+      seen.push(String(call.metadata.get('authorization')[0] ?? ''));
+      next(call);
+    };
+    const fake = await fakeMetaOptimiser([record(dropAfterProgress), record(finish)]);
+    const client = connect(MetaOptimiserServiceClient, fake.address);
+    try {
+      await watchRun(client, 'r1', () => undefined, { backoffMs: 5, metadata: bearer('s3cret') });
+      expect(seen).toEqual(['Bearer s3cret', 'Bearer s3cret']);
     } finally {
       client.close();
       fake.stop();

@@ -4,7 +4,9 @@ import { createRegistry } from '@chameleon/builtins';
 import { MetaOptimiserServiceClient, RunState, type RunStatus, type WatchRunResponse } from '@chameleon/proto';
 import { buildReport } from '@chameleon/report';
 import { isRlConfig } from '@chameleon/config';
-import { connect, evaluationToJson, unaryCall, type EvaluationJson, type PolicyEvaluationJson } from '@chameleon/transport';
+import { randomBytes } from 'node:crypto';
+import { bearer, channelCredentials, connect, evaluationToJson, unaryCall, type EvaluationJson, type PolicyEvaluationJson } from '@chameleon/transport';
+import { env } from '../env';
 import { startEmbedded, type Embedded } from '../embedded';
 import { log } from '../log';
 import { ProgressDisplay } from '../progress';
@@ -103,9 +105,17 @@ export async function train(p: PreparedTrain): Promise<number> {
     metaOptimiserAddress = embedded.addresses.metaOptimiser;
     log(`services (embedded, gRPC on loopback): ${Object.entries(embedded.addresses).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
-  const client = connect(MetaOptimiserServiceClient, metaOptimiserAddress);
+  // Remote services take the same client-side credentials as the services' own peer calls:
+  // CHAMELEON_PEER_TOKEN (bearer token) and CHAMELEON_PEER_TLS_CA/_CERT/_KEY (TLS, mTLS).
+  const token = embedded ? undefined : env('peerToken');
+  const metadata = token ? bearer(token) : undefined;
+  const credentials = embedded ? undefined : channelCredentials({ ca: env('peerTlsCa'), cert: env('peerTlsCert'), key: env('peerTlsKey') });
+  const client = connect(MetaOptimiserServiceClient, metaOptimiserAddress, credentials);
+  // A run id chosen here makes StartRun idempotent: a retry after a lost answer finds the same
+  // run instead of starting a second one (a resumed run keeps its checkpoint's id).
+  const requestedId = flags.resume ? '' : `${config.name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80)}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
   try {
-    const started = await unaryCall(client, client.startRun, { runId: '', config: config as unknown as Record<string, unknown>, outputDir: embedded ? outDir : '', resumeFrom: flags.resume ?? '' }, 'meta-optimiser StartRun');
+    const started = await unaryCall(client, client.startRun, { runId: requestedId, config: config as unknown as Record<string, unknown>, outputDir: embedded ? outDir : '', resumeFrom: flags.resume ?? '' }, 'meta-optimiser StartRun', { metadata });
     const runId = started.run!.runId;
     log(`run ${runId}: ${config.algorithm.name} on ${config.task.family}, ${config.meta.iterations} meta-iterations, folder ${outDir}`);
     const recorder = embedded ? undefined : new RemoteRecorder(outDir, config);
@@ -116,7 +126,7 @@ export async function train(p: PreparedTrain): Promise<number> {
     let interrupted = false;
     const signalled = untilSignal(async () => {
       interrupted = true;
-      await unaryCall(client, client.stopRun, { runId }, 'meta-optimiser StopRun', { deadlineMs: 600_000 });
+      await unaryCall(client, client.stopRun, { runId }, 'meta-optimiser StopRun', { deadlineMs: 600_000, metadata });
     });
     void signalled;
     const final = await watchRun(
@@ -128,7 +138,7 @@ export async function train(p: PreparedTrain): Promise<number> {
         if (ev?.$case === 'progress') display.update(ev.progress);
         else if (ev?.$case === 'validation' && ev.validation.final) log('evaluation finished');
       },
-      { log },
+      { log, metadata },
     );
     await recorder?.finish(final);
     const stateName = RunState[final.state];

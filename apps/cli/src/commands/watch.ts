@@ -1,4 +1,4 @@
-import { status as grpcStatus, type ClientReadableStream, type StatusObject } from '@grpc/grpc-js';
+import { Metadata, status as grpcStatus, type ClientReadableStream, type StatusObject } from '@grpc/grpc-js';
 import type { MetaOptimiserServiceClient, RunStatus, WatchRunResponse } from '@chameleon/proto';
 import { fromServiceError } from '@chameleon/transport';
 
@@ -9,6 +9,8 @@ export interface WatchOptions {
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly log?: (line: string) => void;
+  /** Call metadata (e.g. a bearer token), sent with every attach. */
+  readonly metadata?: Metadata;
 }
 
 /**
@@ -35,7 +37,7 @@ export function watchRun(client: MetaOptimiserServiceClient, runId: string, onEv
   return new Promise<RunStatus>((resolve, reject) => {
     let failures = 0;
     const attach = () => {
-      const stream: ClientReadableStream<WatchRunResponse> = client.watchRun({ runId, progressEvery: 1 });
+      const stream: ClientReadableStream<WatchRunResponse> = client.watchRun({ runId, progressEvery: 1 }, options.metadata ?? new Metadata());
       let last: RunStatus | undefined;
       let finished = false;
       stream.on('data', (e: WatchRunResponse) => {
