@@ -22,8 +22,22 @@ export class NetnsLab {
     const probe = `chprobe${process.pid % 100000}`;
     const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
     if (add.error || add.status !== 0) return `\`ip netns add\` failed here: ${add.error?.message ?? add.stderr.trim()}`;
+    // Everything the lab needs, tried once: a bridge inside a namespace and a veth pair.
+    const tries: string[][] = [
+      ['-n', probe, 'link', 'add', 'br0', 'type', 'bridge'],
+      ['link', 'add', `${probe}a`, 'type', 'veth', 'peer', 'name', `${probe}b`],
+    ];
+    let failed: string | undefined;
+    for (const args of tries) {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.error || r.status !== 0) {
+        failed = `\`ip ${args.join(' ')}\` failed here: ${r.error?.message ?? r.stderr.trim()}`;
+        break;
+      }
+    }
+    spawnSync('ip', ['link', 'del', `${probe}a`]);
     spawnSync('ip', ['netns', 'del', probe]);
-    return undefined;
+    return failed;
   }
 
   private ip(args: string[]): void {
