@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { accuracyPerTask, dim, tf, type FunctionalModel, type Tensor } from '@chameleon/nn';
+import { tf, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
-import { tileTasks } from '../../adapt';
-import type { AdaptInput, AdaptOutput, MetaAlgorithm, MetaGradientInput, MetaGradientOutput } from '../../types';
-import { Embedding, ce, embeddingField, repeatSteps, requireLabels, waysOf } from '../protonets/embedding';
+import type { MetaAlgorithm } from '../../types';
+import { EpisodeClassifier, embeddingField, waysOf, type Embedding } from '../protonets/embedding';
 
 export const matchingConfig = z
   .object({
@@ -46,61 +45,19 @@ export function matchingLogProbabilities(attention: Tensor, supportY: Tensor, cl
  * query). The meta-gradient is the gradient of the query cross-entropy; `inner.steps` is
  * ignored in training, and every evaluation "step" reports the same prediction.
  */
-export class MatchingNetworks implements MetaAlgorithm {
+export class MatchingNetworks extends EpisodeClassifier {
   readonly name = 'matching';
 
-  constructor(readonly config: MatchingConfig = { embedding: 'body', scale: 1 }) {}
-
-  paramSpec(model: FunctionalModel) {
-    return [...model.spec];
-  }
-
-  init(model: FunctionalModel, seed: number) {
-    return model.init(seed);
+  constructor(override readonly config: MatchingConfig = { embedding: 'body', scale: 1 }) {
+    super(config);
   }
 
   /** Class log-probabilities of the support (leave-in) and query examples. */
-  logits(embedding: Embedding, params: readonly Tensor[], supportX: Tensor, supportY: Tensor, queryX?: Tensor): { support: Tensor; query?: Tensor } {
+  override logits(embedding: Embedding, params: readonly Tensor[], supportX: Tensor, supportY: Tensor, queryX?: Tensor): { support: Tensor; query?: Tensor } {
     const e = embedding.episode(params, supportX, queryX);
     const ways = waysOf(embedding.model);
     const classify = (q: Tensor) => matchingLogProbabilities(matchingAttention(q, e.support, this.config.scale), supportY, ways);
     return { support: classify(e.support), query: e.query ? classify(e.query) : undefined };
-  }
-
-  metaGradient({ model, params, batch, loss }: MetaGradientInput): MetaGradientOutput {
-    requireLabels(this.name, loss);
-    const embedding = new Embedding(model, this.config.embedding);
-    let supportLoss: Tensor | undefined;
-    let accuracy: Tensor | undefined;
-    const { value, grads } = embedding.gradients(params, 0, (used) => {
-      const out = this.logits(embedding, used, batch.supportX, batch.supportY, batch.queryX);
-      supportLoss = tf.keep(ce(out.support, batch.supportY));
-      accuracy = tf.keep(tf.mean(accuracyPerTask(out.query!, batch.queryY)));
-      return tf.mean(ce(out.query!, batch.queryY)) as tf.Scalar;
-    });
-    const supportLosses = tf.expandDims(supportLoss!, 1);
-    supportLoss!.dispose();
-    return { grads, metaLoss: value, supportLosses, metaAccuracy: accuracy };
-  }
-
-  adapt({ model, params, supportX, supportY, inner, loss, queryX, queryY, predictX }: AdaptInput): AdaptOutput {
-    requireLabels(this.name, loss);
-    const embedding = new Embedding(model, this.config.embedding);
-    const used = params.slice(0, embedding.used);
-    const out = this.logits(embedding, used, supportX, supportY, queryX);
-    const result: { -readonly [K in keyof AdaptOutput]: AdaptOutput[K] } = {
-      phi: tileTasks(params.slice(0, model.spec.length), dim(supportX, 0)),
-      supportLosses: repeatSteps(ce(out.support, supportY), inner.steps),
-    };
-    if (out.query && queryY) {
-      result.queryLosses = repeatSteps(ce(out.query, queryY), inner.steps);
-      result.queryAccuracies = repeatSteps(accuracyPerTask(out.query, queryY), inner.steps);
-    }
-    if (predictX) {
-      const p = this.logits(embedding, used, supportX, supportY, predictX).query!;
-      result.predictions = tf.stack(Array.from({ length: inner.steps + 1 }, () => p), 0);
-    }
-    return result;
   }
 }
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { invalidArgument } from '@chameleon/core';
-import { crossEntropyPerTask, dim, tf, type FunctionalModel, type LossName, type Tensor } from '@chameleon/nn';
+import { accuracyPerTask, crossEntropyPerTask, dim, tf, type FunctionalModel, type LossName, type Tensor } from '@chameleon/nn';
+import { tileTasks } from '../../adapt';
+import type { AdaptInput, AdaptOutput, MetaAlgorithm, MetaGradientInput, MetaGradientOutput } from '../../types';
 
 /** What a model offers when it can embed without its head (the conv-4 does: libs/nn/src/conv4). */
 interface EmbeddingCapable {
@@ -86,4 +88,63 @@ export const ce = (logits: Tensor, labels: Tensor): Tensor => crossEntropyPerTas
 /** These learners classify: they need int32 labels. */
 export function requireLabels(name: string, loss: LossName): void {
   if (loss !== 'cross-entropy') throw invalidArgument('loss', `${name} classifies: it needs int32 labels (cross-entropy), not ${loss}`);
+}
+
+/**
+ * What ProtoNets and Matching networks share: an episode is embedded and classified in one
+ * pass (`logits`), the meta-gradient is the ordinary gradient of the query cross-entropy, and
+ * there is no inner loop: `inner.steps` is ignored in training, and at evaluation every
+ * "step" reports the same (step-0) prediction. Subclasses give the classification rule.
+ */
+export abstract class EpisodeClassifier implements MetaAlgorithm {
+  abstract readonly name: string;
+
+  constructor(readonly config: { readonly embedding: EmbeddingMode }) {}
+
+  paramSpec(model: FunctionalModel) {
+    return [...model.spec];
+  }
+
+  init(model: FunctionalModel, seed: number) {
+    return model.init(seed);
+  }
+
+  /** Class logits [T, N|Q, C] of the support examples (leave-in) and of the queries. */
+  abstract logits(embedding: Embedding, params: readonly Tensor[], supportX: Tensor, supportY: Tensor, queryX?: Tensor): { support: Tensor; query?: Tensor };
+
+  metaGradient({ model, params, batch, loss }: MetaGradientInput): MetaGradientOutput {
+    requireLabels(this.name, loss);
+    const embedding = new Embedding(model, this.config.embedding);
+    let supportLoss: Tensor | undefined;
+    let accuracy: Tensor | undefined;
+    const { value, grads } = embedding.gradients(params, 0, (used) => {
+      const out = this.logits(embedding, used, batch.supportX, batch.supportY, batch.queryX);
+      supportLoss = tf.keep(ce(out.support, batch.supportY));
+      accuracy = tf.keep(tf.mean(accuracyPerTask(out.query!, batch.queryY)));
+      return tf.mean(ce(out.query!, batch.queryY)) as tf.Scalar;
+    });
+    const supportLosses = tf.expandDims(supportLoss!, 1);
+    supportLoss!.dispose();
+    return { grads, metaLoss: value, supportLosses, metaAccuracy: accuracy };
+  }
+
+  adapt({ model, params, supportX, supportY, inner, loss, queryX, queryY, predictX }: AdaptInput): AdaptOutput {
+    requireLabels(this.name, loss);
+    const embedding = new Embedding(model, this.config.embedding);
+    const used = params.slice(0, embedding.used);
+    const out = this.logits(embedding, used, supportX, supportY, queryX);
+    const result: { -readonly [K in keyof AdaptOutput]: AdaptOutput[K] } = {
+      phi: tileTasks(params.slice(0, model.spec.length), dim(supportX, 0)),
+      supportLosses: repeatSteps(ce(out.support, supportY), inner.steps),
+    };
+    if (out.query && queryY) {
+      result.queryLosses = repeatSteps(ce(out.query, queryY), inner.steps);
+      result.queryAccuracies = repeatSteps(accuracyPerTask(out.query, queryY), inner.steps);
+    }
+    if (predictX) {
+      const p = this.logits(embedding, used, supportX, supportY, predictX).query!;
+      result.predictions = tf.stack(Array.from({ length: inner.steps + 1 }, () => p), 0);
+    }
+    return result;
+  }
 }

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { accuracyPerTask, dim, tf, type FunctionalModel, type Tensor } from '@chameleon/nn';
+import { tf, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
-import { tileTasks } from '../../adapt';
-import type { AdaptInput, AdaptOutput, MetaAlgorithm, MetaGradientInput, MetaGradientOutput } from '../../types';
-import { Embedding, ce, embeddingField, repeatSteps, requireLabels, waysOf } from './embedding';
+import type { MetaAlgorithm } from '../../types';
+import { EpisodeClassifier, embeddingField, waysOf, type Embedding } from './embedding';
 
 export const protoNetsConfig = z
   .object({
@@ -44,60 +43,18 @@ export function negativeSquaredDistances(query: Tensor, protos: Tensor): Tensor 
  *   const algo = new ProtoNets();
  *   const { grads, metaLoss } = algo.metaGradient({ model: conv4, params, batch, inner, loss: 'cross-entropy' });
  */
-export class ProtoNets implements MetaAlgorithm {
+export class ProtoNets extends EpisodeClassifier {
   readonly name = 'protonets';
 
-  constructor(readonly config: ProtoNetsConfig = { embedding: 'body' }) {}
-
-  paramSpec(model: FunctionalModel) {
-    return [...model.spec];
-  }
-
-  init(model: FunctionalModel, seed: number) {
-    return model.init(seed);
+  constructor(override readonly config: ProtoNetsConfig = { embedding: 'body' }) {
+    super(config);
   }
 
   /** Support and query logits of an episode (support and query embedded in one pass per task). */
-  logits(embedding: Embedding, params: readonly Tensor[], supportX: Tensor, supportY: Tensor, queryX?: Tensor): { support: Tensor; query?: Tensor } {
+  override logits(embedding: Embedding, params: readonly Tensor[], supportX: Tensor, supportY: Tensor, queryX?: Tensor): { support: Tensor; query?: Tensor } {
     const e = embedding.episode(params, supportX, queryX);
     const protos = prototypes(e.support, supportY, waysOf(embedding.model));
     return { support: negativeSquaredDistances(e.support, protos), query: e.query ? negativeSquaredDistances(e.query, protos) : undefined };
-  }
-
-  metaGradient({ model, params, batch, loss }: MetaGradientInput): MetaGradientOutput {
-    requireLabels(this.name, loss);
-    const embedding = new Embedding(model, this.config.embedding);
-    let supportLoss: Tensor | undefined;
-    let accuracy: Tensor | undefined;
-    const { value, grads } = embedding.gradients(params, 0, (used) => {
-      const out = this.logits(embedding, used, batch.supportX, batch.supportY, batch.queryX);
-      supportLoss = tf.keep(ce(out.support, batch.supportY));
-      accuracy = tf.keep(tf.mean(accuracyPerTask(out.query!, batch.queryY)));
-      return tf.mean(ce(out.query!, batch.queryY)) as tf.Scalar;
-    });
-    const supportLosses = tf.expandDims(supportLoss!, 1);
-    supportLoss!.dispose();
-    return { grads, metaLoss: value, supportLosses, metaAccuracy: accuracy };
-  }
-
-  adapt({ model, params, supportX, supportY, inner, loss, queryX, queryY, predictX }: AdaptInput): AdaptOutput {
-    requireLabels(this.name, loss);
-    const embedding = new Embedding(model, this.config.embedding);
-    const T = dim(supportX, 0);
-    const out = this.logits(embedding, params.slice(0, embedding.used), supportX, supportY, queryX);
-    const result: { -readonly [K in keyof AdaptOutput]: AdaptOutput[K] } = {
-      phi: tileTasks(params.slice(0, model.spec.length), T),
-      supportLosses: repeatSteps(ce(out.support, supportY), inner.steps),
-    };
-    if (out.query && queryY) {
-      result.queryLosses = repeatSteps(ce(out.query, queryY), inner.steps);
-      result.queryAccuracies = repeatSteps(accuracyPerTask(out.query, queryY), inner.steps);
-    }
-    if (predictX) {
-      const p = this.logits(embedding, params.slice(0, embedding.used), supportX, supportY, predictX).query!;
-      result.predictions = tf.stack(Array.from({ length: inner.steps + 1 }, () => p), 0);
-    }
-    return result;
   }
 }
 
