@@ -1,5 +1,6 @@
 import { invalidArgument } from '@chameleon/core';
 import { tf, type Tensor } from '@chameleon/nn';
+import { downloadPerTask } from './flat';
 import { computeAdvantages, type AdvantageConfig } from './advantages';
 import { gaussianKl, gaussianLogProb, type DiagGaussian } from './gaussian';
 import { importanceSurrogate } from './losses';
@@ -170,14 +171,7 @@ export function adaptPolicy(
   try {
     data = uploadTasks(batches, taskAdvantages(batches, advantages));
     // One download for everything, outside the tidy.
-    const flat = tf.tidy(() => tf.concat(adaptTasks(policy, th, data, innerLr, steps).flat().map((t) => tf.reshape(t, [-1]))));
-    const host = flat.dataSync() as Float32Array;
-    flat.dispose();
-    const total = theta.reduce((s, p) => s + p.length, 0);
-    return batches.map((_, i) => {
-      let off = i * total;
-      return theta.map((p) => host.slice(off, (off += p.length)));
-    });
+    return downloadPerTask(tf.tidy(() => tf.concat(adaptTasks(policy, th, data, innerLr, steps).flat().map((t) => tf.reshape(t, [-1])))), theta, batches.length);
   } finally {
     tf.dispose(th);
     disposeTasks(data);

@@ -1,4 +1,5 @@
 import { tf } from '@chameleon/nn';
+import { downloadPerTask } from '../flat';
 import type { AdvantageConfig } from '../advantages';
 import { paramTensors, taskAdvantages } from '../maml-rl';
 import type { GaussianMlpPolicy } from '../policy';
@@ -26,13 +27,7 @@ export function fusedAdaptPolicy(policy: GaussianMlpPolicy, theta: readonly Floa
       return flattenNet(net);
     });
     // One download for everything, outside the tidy; task after task, each in the policy's order.
-    const host = flat.dataSync() as Float32Array;
-    flat.dispose();
-    const total = theta.reduce((s, p) => s + p.length, 0);
-    return batches.map((_, i) => {
-      let off = i * total;
-      return theta.map((p) => host.slice(off, (off += p.length)));
-    });
+    return downloadPerTask(flat, theta, batches.length);
   } finally {
     tf.dispose(th);
     disposeRows(rows);
