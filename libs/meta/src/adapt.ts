@@ -38,9 +38,23 @@ export function innerStep(
  * recording support (and query) losses before and after each step.
  */
 export function sgdAdapt(input: AdaptInput, stepSizes?: readonly Tensor[]): AdaptOutput {
-  const { model, params, supportX, supportY, inner, loss, queryX, queryY, predictX } = input;
-  const T = dim(supportX, 0);
-  let phi = tileTasks(params, T);
+  const { model, params, supportX, supportY, inner, loss } = input;
+  return recordedAdapt(model, tileTasks(params, dim(supportX, 0)), { ...input, supportX }, inner.steps, (phi) => innerStep(model, phi, supportX, supportY, loss, inner.learningRate, stepSizes));
+}
+
+/**
+ * `steps` applications of `step` from the per-task parameters `start`, recording the support
+ * losses before and after every step and, where given, the query losses (and accuracies for
+ * classification) and predictions at every point: the bookkeeping every inner rule shares.
+ */
+export function recordedAdapt(
+  model: FunctionalModel,
+  start: Tensor[],
+  data: { readonly supportX: Tensor; readonly supportY: Tensor; readonly loss: LossName; readonly queryX?: Tensor; readonly queryY?: Tensor; readonly predictX?: Tensor },
+  steps: number,
+  step: (phi: Tensor[], s: number) => { phi: Tensor[]; losses: Tensor },
+): AdaptOutput {
+  const { supportX, supportY, loss, queryX, queryY, predictX } = data;
   const support: Tensor[] = [];
   const query: Tensor[] = [];
   const accuracy: Tensor[] = [];
@@ -53,11 +67,12 @@ export function sgdAdapt(input: AdaptInput, stepSizes?: readonly Tensor[]): Adap
     }
     if (predictX) predictions.push(model.forwardPerTask(p, predictX));
   };
-  for (let s = 0; s < inner.steps; s++) {
+  let phi = start;
+  for (let s = 0; s < steps; s++) {
     record(phi);
-    const step = innerStep(model, phi, supportX, supportY, loss, inner.learningRate, stepSizes);
-    support.push(step.losses);
-    phi = step.phi;
+    const next = step(phi, s);
+    support.push(next.losses);
+    phi = next.phi;
   }
   record(phi);
   support.push(taskLosses(model, phi, supportX, supportY, loss));

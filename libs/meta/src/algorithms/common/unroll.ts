@@ -1,5 +1,5 @@
 import { accuracyPerTask, dim, lossPerTask, tf, type FunctionalModel, type LossName, type Tensor } from '@chameleon/nn';
-import { taskLosses } from '../../adapt';
+import { recordedAdapt, taskLosses } from '../../adapt';
 import type { AdaptInput, AdaptOutput, MetaGradientInput, MetaGradientOutput } from '../../types';
 
 /**
@@ -137,37 +137,9 @@ export interface AdaptProblem {
  * `problem.model`; the caller maps them to the model's layout.
  */
 export function ruleAdapt(input: AdaptInput, problem: AdaptProblem): AdaptOutput {
-  const { supportY, inner, loss, queryY } = input;
+  const { supportY, inner, loss } = input;
   const m = problem.model;
   const xs = problem.supportX ?? input.supportX;
-  const xq = problem.queryX ?? input.queryX;
-  const xp = problem.predictX ?? input.predictX;
-  const support: Tensor[] = [];
-  const query: Tensor[] = [];
-  const accuracy: Tensor[] = [];
-  const predictions: Tensor[] = [];
-  const record = (phi: readonly Tensor[]) => {
-    if (xq && queryY) {
-      const out = m.forwardPerTask(phi, xq);
-      query.push(lossPerTask(loss, out, queryY));
-      if (loss === 'cross-entropy') accuracy.push(accuracyPerTask(out, queryY));
-    }
-    if (xp) predictions.push(m.forwardPerTask(phi, xp));
-  };
-  let phi = problem.start;
-  for (let s = 0; s < inner.steps; s++) {
-    record(phi);
-    const step = ruleStep(m, phi, xs, supportY, loss, s, problem.rule);
-    support.push(step.losses);
-    phi = step.phi;
-  }
-  record(phi);
-  support.push(taskLosses(m, phi, xs, supportY, loss));
-  return {
-    phi,
-    supportLosses: tf.stack(support, 1),
-    queryLosses: query.length ? tf.stack(query, 1) : undefined,
-    queryAccuracies: accuracy.length ? tf.stack(accuracy, 1) : undefined,
-    predictions: predictions.length ? tf.stack(predictions, 0) : undefined,
-  };
+  const data = { supportX: xs, supportY, loss, queryX: problem.queryX ?? input.queryX, queryY: input.queryY, predictX: problem.predictX ?? input.predictX };
+  return recordedAdapt(m, problem.start, data, inner.steps, (phi, s) => ruleStep(m, phi, xs, supportY, loss, s, problem.rule));
 }
