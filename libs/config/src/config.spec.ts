@@ -44,4 +44,10 @@ describe('run configs', () => {
     expect(isRlConfig(rl) && rl.meta.taskPairs).toBe(false);
     expect(isRlConfig(rl) && parseAnyRunConfig({ kind: 'rl', meta: { taskPairs: true } }).meta).toMatchObject({ taskPairs: true, batchSize: 20 });
   });
+
+  it('rejects misspelt keys at any depth, naming them, for supervised and rl runs (never a silent default run)', () => {
+    expect(() => parseAnyRunConfig({ iteratoins: 5 }, 'config')).toThrow(/config: Unrecognized key.*"iteratoins"/);
+    expect(() => parseAnyRunConfig({ meta: { iteratons: 3 } }, 'config')).toThrow(/config\.meta: Unrecognized key.*"iteratons"/);
+    expect(() => parseAnyRunConfig({ kind: 'rl', meta: { horizn: 10 } }, 'config')).toThrow(/config\.meta: Unrecognized key.*"horizn"/);
+  });
 });
