@@ -347,7 +347,7 @@ async function writeDoc(runs: Run[], wallSeconds: number | undefined): Promise<v
 
 Protocol here: ${s.iterations} meta-iterations, meta-batch ${s.batch} tasks, ${s.ways} x ${s.shots} support and ${s.ways} x ${s.trainQuery} query examples per training task; evaluation on 600 test tasks (disjoint alphabets), ${s.ways} x ${s.shots} support and ${s.ways} x ${s.evalQuery} query examples each.
 The papers' protocol (real Omniglot, conv-4 with 64 filters): ${paperProtocol[s.id]} The last column is their published
-accuracy on real Omniglot, for orientation only: it is not measured here and not comparable (different data, about 1/500 of the training).
+accuracy on real Omniglot, for orientation only: it is not measured here and not comparable (different data, about 1/500 of the training). MAML, FOMAML and Reptile are from the project's reference results; the other figures are quoted from the papers named and were not cross-checked here.
 
 | algorithm | test accuracy % (95% CI) | before adaptation | eval steps | inner loop in training (steps x lr) | train + eval wall time (min) | paper, real Omniglot % |
 | --- | ---: | ---: | ---: | --- | ---: | --- |
