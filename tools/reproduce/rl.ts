@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import type { PolicyEvaluationJson, StepJson } from '@chameleon/transport';
 import { closeRenderer, loadRun, pathsSpec, renderSvg, returnAdaptationSpec, returnCurveSpec, RETURN_SERIES, type ReturnPoint } from '@chameleon/report';
 
 const root = resolve(__dirname, '../..');
@@ -71,21 +72,8 @@ function train(): Promise<number> {
   );
 }
 
-interface Step {
-  step: number;
-  mean: number;
-  ci95: number;
-}
-interface EvalJson {
-  backend: string;
-  numTasks: number;
-  episodesPerTask: number;
-  horizon: number;
-  maxSteps: number;
-  learningRate: number;
-  seconds: number;
-  results: Array<{ name: string; episodeReturn: Step[] }>;
-}
+type Step = StepJson;
+type EvalJson = PolicyEvaluationJson;
 interface RunJson {
   wallSeconds: number;
   backend: string;
