@@ -50,14 +50,24 @@ export function choleskySolve(A: Float64Array, b: Float64Array, n: number, reg =
   for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, A[i * n + i] + reg);
   const floor = 1e-12 * maxDiag;
   for (let i = 0; i < n; i++) {
+    const oi = i * n;
     for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j] + (i === j ? reg : 0);
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      const oj = j * n;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < j; k += 2) {
+        s0 += L[oi + k] * L[oj + k];
+        s1 += L[oi + k + 1] * L[oj + k + 1];
+      }
+      if (k < j) s0 += L[oi + k] * L[oj + k];
+      const s = A[oi + j] - (s0 + s1);
       if (i === j) {
-        if (!(s > floor)) return undefined;
-        L[i * n + i] = Math.sqrt(s);
+        const p = s + reg;
+        if (!(p > floor)) return undefined;
+        L[oi + i] = Math.sqrt(p);
       } else {
-        L[i * n + j] = s / L[j * n + j];
+        L[oi + j] = s / L[oj + j];
       }
     }
   }
@@ -90,19 +100,60 @@ export function fitLinearBaseline(batch: TrajectoryBatch, targets: Float32Array,
   const { horizon: H, observationSize: O } = batch;
   if (targets.length !== batch.episodes * H) throw invalidArgument('targets', `must hold ${batch.episodes} x ${H} values, got ${targets.length}`);
   const d = baselineFeatureSize(O);
-  const A = new Float64Array(d * d);
-  const rhs = new Float64Array(d);
+  // Features of the real, finite rows, transposed ([d, n], one row per feature) so that each
+  // entry of the normal equations is one contiguous dot product held in a register.
+  const list = episodes ?? Array.from({ length: batch.episodes }, (_, i) => i);
+  let n = 0;
+  for (const e of list) n += episodeLength(batch, e);
+  const Ft = new Float64Array(d * n);
+  const y = new Float64Array(n);
   const f = new Float64Array(d);
-  for (const e of episodes ?? Array.from({ length: batch.episodes }, (_, i) => i)) {
+  let r = 0;
+  for (const e of list) {
     const len = episodeLength(batch, e);
     for (let t = 0; t < len; t++) {
-      const y = targets[e * H + t];
-      if (!Number.isFinite(y)) continue;
+      const target = targets[e * H + t];
+      if (!Number.isFinite(target)) continue;
       baselineFeatures(batch.observations, (e * H + t) * O, O, t, f);
-      for (let i = 0; i < d; i++) {
-        rhs[i] += f[i] * y;
-        for (let j = 0; j <= i; j++) A[i * d + j] += f[i] * f[j];
+      for (let i = 0; i < d; i++) Ft[i * n + r] = f[i];
+      y[r++] = target;
+    }
+  }
+  const A = new Float64Array(d * d);
+  const rhs = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    const oi = i * n;
+    let b = 0;
+    for (let k = 0; k < r; k++) b += Ft[oi + k] * y[k];
+    rhs[i] = b;
+    // Lower triangle, four columns per pass so that each Ft[i] value is loaded once per four products.
+    let j = 0;
+    for (; j + 3 <= i; j += 4) {
+      const o0 = j * n;
+      const o1 = o0 + n;
+      const o2 = o1 + n;
+      const o3 = o2 + n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < r; k++) {
+        const a = Ft[oi + k];
+        s0 += a * Ft[o0 + k];
+        s1 += a * Ft[o1 + k];
+        s2 += a * Ft[o2 + k];
+        s3 += a * Ft[o3 + k];
       }
+      A[i * d + j] = s0;
+      A[i * d + j + 1] = s1;
+      A[i * d + j + 2] = s2;
+      A[i * d + j + 3] = s3;
+    }
+    for (; j <= i; j++) {
+      const oj = j * n;
+      let s0 = 0;
+      for (let k = 0; k < r; k++) s0 += Ft[oi + k] * Ft[oj + k];
+      A[i * d + j] = s0;
     }
   }
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) A[j * d + i] = A[i * d + j];
