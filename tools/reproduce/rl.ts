@@ -187,6 +187,8 @@ async function main(): Promise<void> {
   const algo = cfg.algorithm.name;
   const at = (name: string, k: number) => evalJson.results.find((r) => r.name === name)?.episodeReturn.find((s) => s.step === k);
   const cell = (s?: Step) => (s ? `${f1(s.mean)} ± ${f1(s.ci95)}` : '—');
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${f1(x)}`;
+  const gainCell = (a?: Step, b?: Step) => (!a || !b ? '—' : b.changeMean !== undefined && b.changeCi95 !== undefined ? `${signed(b.changeMean)} ± ${f1(b.changeCi95)} (paired)` : signed(b.mean - a.mean));
   const steps = Array.from({ length: evalJson.maxSteps + 1 }, (_, k) => k);
   const label = (name: string) => (name === algo ? `**${name}** (MAML)` : name === 'oracle' ? 'oracle (sees the task, does not adapt)' : name);
   const table = [
@@ -202,7 +204,10 @@ async function main(): Promise<void> {
           ['MAML after 1 step > random init after 1 step', above(at(algo, 1), at('random-init', 1))],
         ]
       : [
-          ['MAML after 1 step > MAML before adaptation', above(at(algo, 1), at(algo, 0))],
+          // Paired over the same tasks when the evaluator reported the change from step 0.
+          at(algo, 1)?.changeCi95 !== undefined
+            ? ['MAML after 1 step > MAML before adaptation (paired over tasks, 95% CI of the gain above 0)', at(algo, 1)!.changeMean! - at(algo, 1)!.changeCi95! > 0]
+            : ['MAML after 1 step > MAML before adaptation', above(at(algo, 1), at(algo, 0))],
           ['MAML after 1 step > random init after 1 step', above(at(algo, 1), at('random-init', 1))],
         ];
   const paper = PAPER[env];
@@ -213,8 +218,12 @@ async function main(): Promise<void> {
       ? `| | before adaptation | after 1 step | gain |
 |---|---:|---:|---:|
 | paper (${paper.protocol.split(',')[0]}, 500 meta-iterations) | ≈ ${paper.before} | ≈ ${paper.after} | ≈ +${paper.after - paper.before} |
-| here (${cfg.meta.batchSize} tasks × ${cfg.meta.episodesPerTask} episodes, ${cfg.meta.iterations} iterations) | ${m0 ? cell(m0) : '—'} | ${m1 ? cell(m1) : '—'} | ${m0 && m1 ? `${m1.mean - m0.mean >= 0 ? '+' : ''}${f1(m1.mean - m0.mean)}` : '—'} |`
+| here (${cfg.meta.batchSize} tasks × ${cfg.meta.episodesPerTask} episodes, ${cfg.meta.iterations} iterations) | ${m0 ? cell(m0) : '—'} | ${m1 ? cell(m1) : '—'} | ${gainCell(m0, m1)} |`
       : `Paper: ${paper.text}.`;
+  const gainNote =
+    m1?.changeCi95 !== undefined
+      ? '\n\nGain = mean over the held-out tasks of (return after 1 step − return before) on the same task, ± the 95% CI of that paired difference; the ± on the returns themselves are dominated by the spread between tasks (target velocities), which the paired difference removes.'
+      : '';
   const meta = progress.filter((p) => p.phase === 'meta-train');
   const first = meta[0];
   const last = meta[meta.length - 1];
@@ -248,7 +257,7 @@ ${table}
 |---|---|
 ${checks.map(([name, ok]) => `| ${name} | ${ok ? 'pass' : 'FAIL'} |`).join('\n')}
 
-${paperRows}
+${paperRows}${gainNote}
 
 ### Protocol
 

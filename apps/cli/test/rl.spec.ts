@@ -52,6 +52,12 @@ describe('meta-RL runs through the services', () => {
     expect(evalJson.results.map((r: { name: string }) => r.name)).toEqual(['maml-trpo', 'pretrained', 'random-init', 'oracle']);
     expect(evalJson.results[0].episodeReturn.map((s: { step: number }) => s.step)).toEqual([0, 1, 2]);
     expect(evalJson.results[3].episodeReturn.map((s: { step: number }) => s.step)).toEqual([0]);
+    // The paired change from step 0: zero at step 0, and its mean is the difference of the means.
+    const [r0, r1, r2] = evalJson.results[0].episodeReturn as Array<{ mean: number; changeMean: number; changeCi95: number }>;
+    expect([r0.changeMean, r0.changeCi95]).toEqual([0, 0]);
+    expect(r1.changeMean).toBeCloseTo(r1.mean - r0.mean, 4);
+    expect(r2.changeMean).toBeCloseTo(r2.mean - r0.mean, 4);
+    expect(r1.changeCi95).toBeGreaterThan(0);
     // Paths of the held-out task: per candidate and step, [episodes][t][x, y].
     expect(evalJson.paths[0].paths['maml-trpo/step0'][0][0]).toHaveLength(2);
     expect(evalJson.paths[0].paths['oracle/step0'][0][0]).toHaveLength(4);

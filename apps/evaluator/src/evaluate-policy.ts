@@ -1,4 +1,4 @@
-import { Rng, check, meanCi95, resourceExhausted } from '@chameleon/core';
+import { Rng, check, stepMetrics, resourceExhausted } from '@chameleon/core';
 import type { CandidateResult, EvaluatePolicyRequest, EvaluatePolicyResponse, NamedTensor, Parameters, PolicyPaths } from '@chameleon/proto';
 import { toWire } from '@chameleon/tensor';
 import { episodesToBatches, meanReturns, splitFromWire, splitToWire, type CallContext, type Episode, type Peers } from '@chameleon/transport';
@@ -100,9 +100,8 @@ export async function evaluatePolicy(req: EvaluatePolicyRequest, peers: Peers, c
         current = adapted.adapted;
       }
     }
-    results.push({ name: c.name, loss: [], accuracy: [], episodeReturn: perStep.map((v, step) => ({ step, ...pick(meanCi95(v)) })) });
+    results.push({ name: c.name, loss: [], accuracy: [], episodeReturn: stepMetrics(perStep) });
   }
   return { results, numTasks: T, paths, backend: (await peers.describeLearner()).backend, seconds: (Date.now() - started) / 1000 };
 }
 
-const pick = (m: { mean: number; ci95: number; std: number }) => ({ mean: m.mean, ci95: m.ci95, std: m.std });

@@ -1,4 +1,4 @@
-import { check, float32, meanCi95, resourceExhausted, type HostTensor } from '@chameleon/core';
+import { check, float32, stepMetrics, resourceExhausted, type HostTensor } from '@chameleon/core';
 import type { FunctionalModel } from '@chameleon/nn';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
@@ -126,8 +126,8 @@ export async function evaluate(req: EvaluateRequest, peers: Peers, registry: Plu
   }
   const results: CandidateResult[] = scored.map((s) => ({
     name: s.name,
-    loss: s.losses.map((v, step) => ({ step, ...pick(meanCi95(v)) })),
-    accuracy: classification ? s.accuracies.map((v, step) => ({ step, ...pick(meanCi95(v)) })) : [],
+    loss: stepMetrics(s.losses),
+    accuracy: classification ? stepMetrics(s.accuracies) : [],
     episodeReturn: [],
   }));
   const examples = req.numExamples > 0 ? await exampleTasks(req, tasks.slice(0, req.numExamples), scored, peers, model, inner) : [];
@@ -140,7 +140,6 @@ export function defaultChunk(model: FunctionalModel, examplesPerTask: number): n
   return Math.max(1, Math.min(DEFAULT_CHUNK, Math.floor(CHUNK_INPUT_ELEMENTS / perTask)));
 }
 
-const pick = (m: { mean: number; ci95: number; std: number }) => ({ mean: m.mean, ci95: m.ci95, std: m.std });
 
 /** Predictions on a grid over the input range, for 1-D inputs (plots of regression tasks). */
 async function exampleTasks(req: EvaluateRequest, tasks: TaskSpec[], scored: Scored[], peers: Peers, model: FunctionalModel, inner: InnerLoop): Promise<ExampleTask[]> {

@@ -25,6 +25,9 @@ export interface StepJson {
   mean: number;
   ci95: number;
   std: number;
+  /** Paired change from step 0 on the same tasks (0 at step 0; absent in files written before it existed). */
+  changeMean?: number;
+  changeCi95?: number;
 }
 
 const flat = (t: Parameters<typeof fromWire>[0]): number[] => Array.from(fromWire(t, 'tensor').data as ArrayLike<number>);

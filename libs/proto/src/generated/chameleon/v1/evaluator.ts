@@ -90,6 +90,13 @@ export interface StepMetric {
   ci95: number;
   /** Standard deviation over tasks. */
   std: number;
+  /**
+   * Mean over tasks of (this step's value - the step-0 value on the same task): the paired
+   * change that adaptation made (0 at step 0).
+   */
+  changeMean: number;
+  /** Half-width of the 95% confidence interval of change_mean (1.96 paired standard errors). */
+  changeCi95: number;
 }
 
 /** Metrics of one candidate. */
@@ -526,7 +533,7 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
 };
 
 function createBaseStepMetric(): StepMetric {
-  return { step: 0, mean: 0, ci95: 0, std: 0 };
+  return { step: 0, mean: 0, ci95: 0, std: 0, changeMean: 0, changeCi95: 0 };
 }
 
 export const StepMetric: MessageFns<StepMetric> = {
@@ -542,6 +549,12 @@ export const StepMetric: MessageFns<StepMetric> = {
     }
     if (message.std !== 0) {
       writer.uint32(33).double(message.std);
+    }
+    if (message.changeMean !== 0) {
+      writer.uint32(41).double(message.changeMean);
+    }
+    if (message.changeCi95 !== 0) {
+      writer.uint32(49).double(message.changeCi95);
     }
     return writer;
   },
@@ -589,6 +602,22 @@ export const StepMetric: MessageFns<StepMetric> = {
             }
 
             message.std = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.changeMean = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.changeCi95 = reader.double();
             continue;
           }
         }
