@@ -46,6 +46,20 @@ describe('buildReport on an RL run (2D navigation)', () => {
     expect(missingFrom(html, ['20 evaluation tasks · 10 episodes per task · horizon 40 · 3 adaptation steps · inner learning rate 0.1 · evaluated in 18 s · backend wasm'])).toEqual([]);
   });
 
+  it('results table: a paired gain column (last step vs step 0) when eval.json has the changes; none for the oracle', async () => {
+    expect(resultsTable(html)).not.toContain('paired');
+    const t = resultsTable(await build({ paired: true }));
+    expect(
+      missingFrom(t, [
+        '<th>gain, step 0 → 3 (paired)</th>',
+        '<td><b>-12.3 ± 2.0</b></td><td>+58.3 ± 0.5</td>',
+        '<td>-22.5 ± 4.9</td><td>+14.1 ± 1.2</td>',
+        '<td>-107 ± 7</td><td>+10.4 ± 1.9</td>',
+        '<td>oracle (sees the task)</td><td>-7.08 ± 0.81</td><td>—</td><td>—</td><td>—</td>',
+      ]),
+    ).toEqual([]);
+  });
+
   it('header: the RL facts', () => {
     const facts = ['meta-RL training run report', '<dd>maml-trpo</dd>', '<dd>2d-navigation</dd>', '<dd>gaussian-mlp (64×64, tanh)</dd>', '<dd>1 step(s), lr 0.1, γ 0.99, λ 1</dd>', '<dd>20 tasks × 10 episodes, horizon 40</dd>', '<dd>pretrained 30, oracle 30 TRPO iterations</dd>'];
     expect(missingFrom(html, facts)).toEqual([]);

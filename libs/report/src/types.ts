@@ -20,6 +20,9 @@ export interface StepStat {
   mean: number;
   ci95: number;
   std?: number;
+  /** Paired change from step 0 on the same tasks, with its 95% CI (newer evaluations only). */
+  changeMean?: number;
+  changeCi95?: number;
 }
 
 /** One candidate (e.g. "maml", "pretrained", "random-init") evaluated at every step. */

@@ -41,6 +41,8 @@ export function rlResultsHtml(e: PolicyEvalReport, config: Record<string, unknow
   const last = steps[steps.length - 1];
   const adapting = e.results.filter((r) => !isReference(r, last));
   const best = Math.max(...adapting.map((r) => at(r.episodeReturn, last)?.mean ?? -Infinity));
+  // The paired gain column when the evaluator reported changes from step 0 (and there was adaptation).
+  const paired = last > 0 && adapting.some((r) => at(r.episodeReturn, last)?.changeCi95 !== undefined);
   const rows = e.results.map((r) => {
     const reference = isReference(r, last);
     const cells = [escapeHtml(reference ? referenceLabel(r.name) : r.name)];
@@ -48,6 +50,10 @@ export function rlResultsHtml(e: PolicyEvalReport, config: Record<string, unknow
       const v = at(r.episodeReturn, s);
       const text = escapeHtml(reference && s !== 0 ? '—' : formatMeanCi(v?.mean, v?.ci95));
       cells.push(!reference && s === last && adapting.length > 1 && v?.mean === best ? `<b>${text}</b>` : text);
+    }
+    if (paired) {
+      const v = at(r.episodeReturn, last);
+      cells.push(escapeHtml(reference || v?.changeMean === undefined ? '—' : `${v.changeMean >= 0 ? '+' : ''}${formatMeanCi(v.changeMean, v.changeCi95)}`));
     }
     return cells;
   });
@@ -61,9 +67,10 @@ export function rlResultsHtml(e: PolicyEvalReport, config: Record<string, unknow
     e.seconds !== undefined ? `evaluated in ${formatDuration(e.seconds)}` : undefined,
     e.backend ? `backend ${e.backend}` : undefined,
   ].filter(Boolean);
-  const head = ['candidate', ...steps.map((s) => `return, step ${s}`)];
+  const head = ['candidate', ...steps.map((s) => `return, step ${s}`), ...(paired ? [`gain, step 0 → ${last} (paired)`] : [])];
+  const pairedNote = paired ? ` Gain: mean over tasks of (return after ${last} step${last === 1 ? '' : 's'} − return before) on the same task, ± its 95% CI (paired, so free of the spread between tasks).` : '';
   const oracle = e.results.some((r) => isReference(r, last)) ? ' The oracle observes the task parameters and does not adapt: a reference, not a contender.' : '';
   return `<h2>Results (eval.json)</h2>
 ${table([head.map(escapeHtml), ...rows], 'results')}
-<p class="subtitle">Mean undiscounted episode return ± 95% CI over tasks (higher is better).${oracle} Protocol: ${escapeHtml(protocol.join(' · '))}.</p>`;
+<p class="subtitle">Mean undiscounted episode return ± 95% CI over tasks (higher is better).${oracle}${pairedNote} Protocol: ${escapeHtml(protocol.join(' · '))}.</p>`;
 }

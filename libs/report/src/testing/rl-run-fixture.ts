@@ -11,6 +11,8 @@ export interface RlFixtureOptions {
   /** Write config.json without `kind: "rl"` (eval.json alone must then make it RL). */
   configKind?: boolean;
   files?: { run?: boolean; metrics?: boolean; eval?: boolean; traces?: boolean };
+  /** eval.json carries the paired change from step 0 (change = mean difference, CI = ci95 / 4), as newer evaluators write. */
+  paired?: boolean;
 }
 
 /** Known returns [mean, ci95] at steps 0..3, so tests can read the results table. */
@@ -26,8 +28,11 @@ export const RL_FIXTURE_PATH_TASKS = 5;
 const EPISODES = 3;
 const HORIZON = 40;
 
-function results(): PolicyCandidateResult[] {
-  return Object.entries(RL_FIXTURE_RETURNS).map(([name, pts]) => ({ name, episodeReturn: pts.map(([mean, ci95], step) => ({ step, mean, ci95, std: ci95 * 2.3 })) }));
+function results(paired = false): PolicyCandidateResult[] {
+  return Object.entries(RL_FIXTURE_RETURNS).map(([name, pts]) => ({
+    name,
+    episodeReturn: pts.map(([mean, ci95], step) => ({ step, mean, ci95, std: ci95 * 2.3, ...(paired ? { changeMean: mean - pts[0][0], changeCi95: step === 0 ? 0 : ci95 / 4 } : {}) })),
+  }));
 }
 
 /** A point walking from the origin towards `towards` (0: aimless, 1: straight to the goal), padded after it arrives. */
@@ -144,7 +149,7 @@ export function writeRlRunFixture(dir: string, o: RlFixtureOptions = {}): void {
       maxSteps: RL_FIXTURE_STEPS,
       learningRate: 0.1,
       seconds: 18.2,
-      results: results(),
+      results: results(o.paired),
       paths: Array.from({ length: RL_FIXTURE_PATH_TASKS }, (_, i) => taskPaths(i, family)),
     };
     writeFileSync(join(dir, 'eval.json'), JSON.stringify(e));
