@@ -142,7 +142,10 @@ export class Conv4 implements EmbeddingModel {
       // evaluation chunk of 100 tasks would otherwise hold gigabytes until its tidy ends).
       outs.push(keepActivations ? one() : tf.tidy(one));
     }
-    return tf.stack(outs, 0);
+    // One task: expandDims, not stack. tfjs hands a one-output op's gradient a bare tensor, and
+    // Unpack's gradient (met when differentiating stack's gradient, i.e. second-order MAML)
+    // expects an array: stack of one tensor breaks second-order meta-gradients at meta-batch 1.
+    return T === 1 ? tf.expandDims(outs[0], 0) : tf.stack(outs, 0);
   }
 
   embed(params: readonly Tensor[], x: Tensor): Tensor {
