@@ -425,7 +425,8 @@ async function main(): Promise<void> {
       }),
     );
   }
-  const wall = args.includes('--skip-train') ? readJson<{ seconds: number }>(join(outDir, 'wall.json'))?.seconds : (Date.now() - started) / 1000;
+  // With --only this invocation trained a few runs: its wall time is not the table's (wall.json keeps the full sweep's, if any).
+  const wall = args.includes('--skip-train') || only ? readJson<{ seconds: number }>(join(outDir, 'wall.json'))?.seconds : (Date.now() - started) / 1000;
   if (!args.includes('--skip-train') && !only) writeFileSync(join(outDir, 'wall.json'), `${JSON.stringify({ seconds: wall })}\n`);
   if (!args.includes('--no-report')) await buildReports(runs);
   await writeDoc(runs, wall);

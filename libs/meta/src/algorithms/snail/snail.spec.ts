@@ -78,4 +78,17 @@ describe('SNAIL-style black-box learner', () => {
     expect(algo.init(model, 3).map((v) => v.length)).toEqual(spec.map((p) => p.shape.reduce((a, b) => a * b, 1)));
     expect(snailPlugin.configSchema.safeParse({ dilations: [] }).success).toBe(false);
   });
+
+  it('starts each attention block with keys equal to its queries (keyInit "query"), or independent ones', () => {
+    const spec = algo.ownSpec(model);
+    const at = (values: Float32Array[], name: string) => values[model.spec.length + spec.findIndex((p) => p.name === name)];
+    const tied = algo.init(model, 5);
+    const independent = new Snail(snailConfig.parse({ ...algo.config, keyInit: 'independent' })).init(model, 5);
+    for (const block of ['attention0', 'attention1']) {
+      expect(at(tied, `snail/${block}/key`)).toEqual(at(tied, `snail/${block}/query`));
+      expect(at(independent, `snail/${block}/key`)).not.toEqual(at(independent, `snail/${block}/query`));
+      // The query projections (and everything else but the keys) are the same draws either way.
+      expect(at(independent, `snail/${block}/query`)).toEqual(at(tied, `snail/${block}/query`));
+    }
+  });
 });

@@ -18,6 +18,13 @@ export const snailConfig = z
     filters: z.number().int().min(1).max(4096).default(32),
     /** Dilations of the TC block (one causal dense block each, kernel 2). Default [1, 2, 4, 8, 16]: a receptive field of 32 steps. */
     dilations: z.array(z.number().int().min(1).max(4096)).min(1).max(16).default([1, 2, 4, 8, 16]),
+    /**
+     * Initial key projections of the attention blocks: "query" copies each block's query
+     * projection, so that at initialisation a query attends most to the support examples whose
+     * features resemble its own (q.k = x_q' W W' x_s); "independent" draws them separately.
+     * Default "query".
+     */
+    keyInit: z.enum(['query', 'independent']).default('query'),
   })
   .strict();
 export type SnailConfig = z.infer<typeof snailConfig>;
@@ -124,6 +131,13 @@ export class Snail implements MetaAlgorithm {
       }
       return v;
     });
+    if (this.config.keyInit === 'query') {
+      const spec = this.ownSpec(model);
+      spec.forEach((p, i) => {
+        if (!p.name.endsWith('/key')) return;
+        own[i] = own[spec.findIndex((q) => q.name === p.name.replace(/\/key$/, '/query'))].slice();
+      });
+    }
     return [...model.init(seed), ...own];
   }
 
