@@ -67,6 +67,12 @@ const PROTOCOLS: Record<string, Protocol> = {
     evalLearningRate: 0.01,
     note: 'λ = 100, 6 inner GD steps at α = 0.005 = 1/(2λ) on the proximal objective (converges while the curvature is below 3λ), 3 CG steps; evaluated with one step at α = 0.01 = 1/λ, the proximal solution\'s implicit step size',
   },
+  'imaml-newton': {
+    algorithm: 'imaml',
+    config: { lambda: 100, cgSteps: 5, innerOptimiser: 'newton-cg' },
+    inner: { steps: 1, learningRate: 1 },
+    note: 'λ = 100, the proximal problem solved by one Newton-CG step (5 CG steps on (I + H/λ) d = ∇L/λ, then φ = θ − d: at small curvature this is MAML\'s step of 1/λ = 0.01, at large curvature a damped Newton step, stable at any curvature), implicit gradient with 5 CG steps; evaluated with the same single Newton-CG step',
+  },
 };
 
 /** Published one-step MSE (Li et al. 2017, Table 1; Finn et al. 2017, Fig. 2, read off the figure). */

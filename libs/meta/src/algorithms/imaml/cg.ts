@@ -5,7 +5,8 @@ import { perTask, taskDot } from '../common/unroll';
  * Conjugate gradient for one symmetric positive-definite system per task, batched: solves
  * A_t x_t = b_t for every task t at once, where `matVec` applies all A_t to a parameter list
  * with a leading task axis and the step sizes are per task. Starts from x = 0 and runs
- * `iterations` steps (exact after as many steps as unknowns, in exact arithmetic). Each
+ * `iterations` steps (exact after as many steps as unknowns, in exact arithmetic); a task
+ * meeting a direction of non-positive curvature stops where it is. Each
  * step runs in its own tidy, so memory stays flat in the number of steps.
  *
  * @example
@@ -19,8 +20,11 @@ export function conjugateGradient(matVec: (v: readonly Tensor[]) => Tensor[], b:
   for (let k = 0; k < iterations; k++) {
     const next = tf.tidy(() => {
       const ap = matVec(p);
-      // divNoNan: a task whose residual is already zero stays put instead of turning NaN.
-      const alpha = tf.divNoNan(rs, taskDot(p, ap));
+      // divNoNan: a task whose residual is already zero stays put instead of turning NaN. A
+      // direction of non-positive curvature (an indefinite system) is not taken: that task
+      // keeps its current iterate (truncated CG) instead of stepping the wrong way.
+      const pap = taskDot(p, ap);
+      const alpha = tf.where(tf.greater(pap, 0), tf.divNoNan(rs, pap), tf.zerosLike(pap));
       const x2 = x.map((xi, i) => tf.add(xi, tf.mul(perTask(alpha, xi), p[i])));
       const r2 = r.map((ri, i) => tf.sub(ri, tf.mul(perTask(alpha, ri), ap[i])));
       const rs2 = taskDot(r2, r2);

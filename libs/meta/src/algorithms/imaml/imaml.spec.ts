@@ -10,6 +10,7 @@ beforeAll(async () => {
 
 describeAlgorithmContract('imaml', () => new Imaml());
 describeAlgorithmContract('imaml (adam inner loop)', () => new Imaml(imamlConfig.parse({ innerOptimiser: 'adam' })));
+describeAlgorithmContract('imaml (newton-cg inner loop)', () => new Imaml(imamlConfig.parse({ innerOptimiser: 'newton-cg' })));
 
 /** A seeded regression batch for a model with `features` inputs: y = x . w_t + noise per task. */
 function linearBatch(T: number, K: number, Q: number, features: number, seed: number) {
@@ -156,6 +157,43 @@ describe('iMAML', () => {
       const dist = (phi: Tensor[]) => phi.reduce((s, p, i) => s + tf.sum(tf.square(tf.sub(p, theta[i]))).dataSync()[0], 0);
       expect(dist(adapt(100, 1))).toBeCloseTo(dist(adapt(1e-6, 1)), 6);
       expect(dist(adapt(5, 20))).toBeLessThan(dist(adapt(1e-6, 20)));
+    });
+  });
+
+  it('newton-cg: one step solves a quadratic proximal problem exactly, at a curvature where gradient descent diverges', () => {
+    tf.tidy(() => {
+      // Linear regression (the proximal objective is quadratic, Hessian H + lambda I) with inputs
+      // scaled to |x| <= 10: curvatures up to 2 (3 * 10^2 + 1) ~ 600, far above 2/lr - lambda = 10 for GD at lr 0.1, lambda 10.
+      const model = new Mlp(mlpConfig.parse({ inputSize: 3, hidden: [], outputSize: 1, init: 0.5 }));
+      const raw = linearBatch(3, 6, 4, 3, 31);
+      const supportX = tf.mul(10, raw.supportX);
+      const lambda = 10;
+      const theta = model.init(2).map((v, i) => tf.tensor(v, model.spec[i].shape as number[]));
+      const anchor = tileTasks(theta, 3);
+      const proxGradNorm = (phi: Tensor[]) => {
+        const g = tf.grads((...p: Tensor[]) => tf.sum(taskLosses(model, p, supportX, raw.supportY, 'mse')))(phi);
+        return Math.sqrt(g.reduce((s, gi, i) => s + tf.sum(tf.square(tf.add(gi, tf.mul(lambda, tf.sub(phi[i], anchor[i]))))).dataSync()[0], 0));
+      };
+      const input = { model, params: theta, supportX, supportY: raw.supportY, loss: 'mse' as const };
+      const start = proxGradNorm(anchor);
+      // 4 CG steps on 4 unknowns: the Newton step lands on the minimiser.
+      const newton = new Imaml(imamlConfig.parse({ lambda, cgSteps: 4, innerOptimiser: 'newton-cg' })).adapt({ ...input, inner: { steps: 1, learningRate: 1 } });
+      expect(proxGradNorm(newton.phi)).toBeLessThan(1e-3 * start);
+      const sl = newton.supportLosses.arraySync() as number[][];
+      sl.forEach(([before, after]) => expect(after).toBeLessThan(before));
+      const gd = new Imaml(imamlConfig.parse({ lambda })).adapt({ ...input, inner: { steps: 5, learningRate: 0.1 } });
+      expect(proxGradNorm(gd.phi)).toBeGreaterThan(start);
+    });
+  });
+
+  it('conjugate gradient does not step along a direction of negative curvature', () => {
+    tf.tidy(() => {
+      // Task 0: A = diag(2, 4), SPD. Task 1: A = diag(-1, -1), negative definite: it stays at x = 0.
+      const b = [tf.tensor([[1, 2], [3, 4]])];
+      const x = conjugateGradient((v) => v.map((t) => tf.mul(tf.tensor([[2, 4], [-1, -1]]), t)), b, 2)[0].arraySync() as number[][];
+      expect(x[0][0]).toBeCloseTo(0.5, 5);
+      expect(x[0][1]).toBeCloseTo(0.5, 5);
+      expect(x[1]).toEqual([0, 0]);
     });
   });
 });

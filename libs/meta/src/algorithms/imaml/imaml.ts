@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { accuracyPerTask, dim, lossPerTask, tf, type FunctionalModel, type LossName, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
-import { taskLosses, tileTasks } from '../../adapt';
+import { recordedAdapt, taskLosses, tileTasks } from '../../adapt';
 import type { AdaptInput, AdaptOutput, InnerLoopConfig, MetaAlgorithm, MetaGradientInput, MetaGradientOutput } from '../../types';
 import { ruleAdapt, taskDot, type InnerRule } from '../common/unroll';
 import { conjugateGradient } from './cg';
@@ -12,8 +12,13 @@ export const imamlConfig = z
     lambda: z.number().positive().max(1e6).default(2),
     /** Conjugate-gradient steps for the implicit meta-gradient. Default 5. */
     cgSteps: z.number().int().min(1).max(1000).default(5),
-    /** Inner optimiser on the regularised support loss, with the run's inner learning rate: "sgd" or "adam". Default "sgd". */
-    innerOptimiser: z.enum(['sgd', 'adam']).default('sgd'),
+    /**
+     * Inner optimiser on the regularised support loss, with the run's inner learning rate: "sgd", "adam", or
+     * "newton-cg" (each step solves (I + H/lambda) d = grad/lambda by `cgSteps` CG steps and moves by
+     * learningRate * d: learningRate 1 is a full Newton step on the proximal objective, whatever the
+     * support loss's curvature). Default "sgd".
+     */
+    innerOptimiser: z.enum(['sgd', 'adam', 'newton-cg']).default('sgd'),
   })
   .strict();
 export type ImamlConfig = z.infer<typeof imamlConfig>;
@@ -83,13 +88,28 @@ export class Imaml implements MetaAlgorithm {
     return conjugateGradient(apply, queryGrads, this.config.cgSteps);
   }
 
+  /**
+   * The inner solve of the proximal problem from theta, off any tape: `inner.steps` steps of the
+   * configured optimiser. Newton-CG: at phi, d solves (I + H(phi)/lambda) d = g/lambda with
+   * g = grad L(phi) + lambda (phi - theta), the gradient of the proximal objective, so
+   * (H + lambda I) d = g; then phi <- phi - learningRate * d.
+   */
+  solve(input: AdaptInput): AdaptOutput {
+    const anchor = tileTasks(input.params, dim(input.supportX, 0));
+    if (this.config.innerOptimiser !== 'newton-cg') return ruleAdapt(input, { model: input.model, start: anchor, rule: this.proximalRule(anchor, input.inner) });
+    const { model, supportX, supportY, loss, inner } = input;
+    const { lambda } = this.config;
+    const data = { supportX, supportY, loss, queryX: input.queryX, queryY: input.queryY, predictX: input.predictX };
+    return recordedAdapt(model, anchor, data, inner.steps, (phi) => {
+      const { value, grads } = tf.valueAndGrads((...p: Tensor[]) => taskLosses(model, p, supportX, supportY, loss))(phi);
+      const rhs = grads.map((g, i) => tf.div(tf.add(g, tf.mul(lambda, tf.sub(phi[i], anchor[i]))), lambda));
+      const d = this.implicitGradients(model, phi, supportX, supportY, loss, rhs);
+      return { phi: phi.map((p, i) => tf.sub(p, tf.mul(inner.learningRate, d[i]))), losses: value };
+    });
+  }
+
   metaGradient({ model, params, batch, inner, loss }: MetaGradientInput): MetaGradientOutput {
-    const T = dim(batch.supportX, 0);
-    const anchor = tileTasks(params, T);
-    const adapted = ruleAdapt(
-      { model, params, supportX: batch.supportX, supportY: batch.supportY, inner, loss },
-      { model, start: anchor, rule: this.proximalRule(anchor, inner) },
-    );
+    const adapted = this.solve({ model, params, supportX: batch.supportX, supportY: batch.supportY, inner, loss });
     let accuracy: Tensor | undefined;
     // The mean over tasks: each task's query gradient carries the 1/T of the meta-objective.
     const { value, grads: queryGrads } = tf.valueAndGrads((...phi: Tensor[]) => {
@@ -102,8 +122,7 @@ export class Imaml implements MetaAlgorithm {
   }
 
   adapt(input: AdaptInput): AdaptOutput {
-    const anchor = tileTasks(input.params, dim(input.supportX, 0));
-    return ruleAdapt(input, { model: input.model, start: anchor, rule: this.proximalRule(anchor, input.inner) });
+    return this.solve(input);
   }
 }
 
