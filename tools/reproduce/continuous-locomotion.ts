@@ -45,6 +45,9 @@ export interface LocomotionOptions {
   readonly hidden: number[];
   readonly seed: number;
   readonly log: (line: string) => void;
+  /** Algorithm 1's outer Adam learning rate (default 3e-3) and epochs per iteration (default 3). */
+  readonly metaLearningRate?: number;
+  readonly metaEpochs?: number;
 }
 
 export const mean = (xs: ArrayLike<number>) => (xs.length ? Array.from(xs).reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -82,11 +85,22 @@ function collect(s: Setup, o: LocomotionOptions, paramSets: readonly (readonly F
 
 export const batchReturn = (bs: readonly TrajectoryBatch[]) => mean(bs.map((b) => mean(episodeReturns(b))));
 
-/** Algorithm 1: returns the meta-learned parameter list (theta then alpha) and a log. */
-export function metaTrain(s: Setup, o: LocomotionOptions) {
-  const config = metaPairsConfig.parse({ epochs: 3, optimiser: { learningRate: 3e-3, clipNorm: 1 } });
+/** Environment steps actually taken in `bs` (real, unpadded transitions) and the episodes played. */
+export function batchSteps(bs: readonly TrajectoryBatch[]) {
+  let steps = 0;
+  for (const b of bs) for (let i = 0; i < b.mask.length; i++) steps += b.mask[i];
+  return { episodes: bs.reduce((a, b) => a + b.episodes, 0), envSteps: steps };
+}
+
+/**
+ * Algorithm 1: returns the meta-learned parameter list (theta then alpha) and a log. `init`
+ * (theta then alpha, e.g. a PPO policy with alpha at its initial value) replaces the random
+ * initialisation; the outer Adam state always starts fresh.
+ */
+export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float32Array[]) {
+  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 } });
   const adv = advantageConfig.parse({});
-  let params = s.policy.init(o.seed);
+  let params = init ? init.map((p) => p.slice()) : s.policy.init(o.seed);
   let state: OptimiserState | undefined;
   const log: Array<Record<string, number>> = [];
   const start = performance.now();
@@ -103,7 +117,9 @@ export function metaTrain(s: Setup, o: LocomotionOptions) {
     const r = metaPairsStep(s.policy, params, pre, post, config, state);
     params = r.params;
     state = r.state;
-    const row = { iteration: it, preReturn: batchReturn(pre), postReturn: batchReturn(post), alpha: r.diagnostics.meanStepSize[0], kl: r.diagnostics.kl, seconds: (performance.now() - t0) / 1000 };
+    const a = batchSteps(pre);
+    const b = batchSteps(post);
+    const row = { iteration: it, preReturn: batchReturn(pre), postReturn: batchReturn(post), alpha: r.diagnostics.meanStepSize[0], kl: r.diagnostics.kl, episodes: a.episodes + b.episodes, envSteps: a.envSteps + b.envSteps, seconds: (performance.now() - t0) / 1000 };
     log.push(row);
     if (it % 5 === 0 || it === o.metaIterations - 1) o.log(`meta ${it}: T_i ${row.preReturn.toFixed(1)} -> T_i+1 adapted ${row.postReturn.toFixed(1)}, mean alpha ${row.alpha.toFixed(4)}, ${row.seconds.toFixed(1)} s`);
   }
@@ -135,23 +151,35 @@ export function ppoUpdate(policy: StepSizePolicy, params: Float32Array[], batche
   }
 }
 
-/** PPO on single tasks drawn from the sequences (no adaptation): 2 x batch tasks per iteration. */
-export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoIterations) {
+/** Where a PPO run continues from: its parameters, Adam state and the next iteration index. */
+export interface PpoResume {
+  readonly params: readonly Float32Array[];
+  readonly state: OptimiserState;
+  readonly iteration: number;
+}
+
+/**
+ * PPO on single tasks drawn from the sequences (no adaptation): 2 x batch tasks per iteration.
+ * With `from`, continues that run (same parameters, Adam state, and the task/seed stream from
+ * its next iteration), so a run of N then M iterations equals one of N + M.
+ */
+export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoIterations, from?: PpoResume) {
   const opt = optimiserConfig.parse({ learningRate: 3e-3, clipNorm: 1 });
   const P = s.policy.policyTensors;
-  let params = s.policy.init(o.seed);
-  let state = initialState(opt, s.policy.spec.slice(0, P).map((p) => p.name), params.slice(0, P).map((p) => p.length));
+  let params = from ? from.params.map((p) => p.slice()) : s.policy.init(o.seed);
+  let state = from?.state ?? initialState(opt, s.policy.spec.slice(0, P).map((p) => p.name), params.slice(0, P).map((p) => p.length));
+  const first = from?.iteration ?? 0;
   const log: Array<Record<string, number>> = [];
-  for (let it = 0; it < iterations; it++) {
+  for (let it = first; it < first + iterations; it++) {
     const t0 = performance.now();
     const tasks = sampleTasks(s.family, { split: 'train', seed: o.seed + 1, start: it * 2 * o.batch, count: 2 * o.batch });
     const batches = collect(s, o, tasks.map(() => params), tasks, o.seed * 7919 + it);
     ({ params, state } = ppoUpdate(s.policy, params, batches, opt, state));
-    const row = { iteration: it, return: batchReturn(batches), seconds: (performance.now() - t0) / 1000 };
+    const row = { iteration: it, return: batchReturn(batches), ...batchSteps(batches), seconds: (performance.now() - t0) / 1000 };
     log.push(row);
-    if (it % 5 === 0 || it === iterations - 1) o.log(`ppo ${it}: return ${row.return.toFixed(1)}, ${row.seconds.toFixed(1)} s`);
+    if (it % 5 === 0 || it === first + iterations - 1) o.log(`ppo ${it}: return ${row.return.toFixed(1)}, ${row.seconds.toFixed(1)} s`);
   }
-  return { params, log };
+  return { params, state, iteration: first + iterations, log };
 }
 
 /** One episode of `task` played by an agent session, recorded as the agent-server records it. */

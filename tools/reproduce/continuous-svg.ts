@@ -34,9 +34,34 @@ export function lineChart(series: readonly Series[], xLabels: readonly string[],
       const band = [...s.hi.map((v, i) => `${X(i)},${Y(v)}`), ...s.lo.map((v, i) => `${X(i)},${Y(v)}`).reverse()].join(' ');
       out.push(`<polygon points="${band}" fill="${c}" opacity="0.15"/>`);
     }
-    out.push(`<polyline points="${s.y.map((v, i) => `${X(i)},${Y(v)}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2"/>`);
+    // Non-finite values are gaps (a series that starts later than the x axis).
+    const points = s.y.flatMap((v, i) => (Number.isFinite(v) ? [`${X(i)},${Y(v)}`] : []));
+    out.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${c}" stroke-width="2"/>`);
     out.push(`<line x1="${W - r + 10}" x2="${W - r + 30}" y1="${t + 10 + 18 * k}" y2="${t + 10 + 18 * k}" stroke="${c}" stroke-width="3"/><text x="${W - r + 35}" y="${t + 14 + 18 * k}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
+}
+
+const smooth = (ys: readonly number[], w = 10) => ys.map((_, i) => ys.slice(Math.max(0, i - w + 1), i + 1).reduce((a, b) => a + b, 0) / Math.min(w, i + 1));
+
+/**
+ * Training returns by iteration (moving average of 10): PPO over warm start + continuation,
+ * Algorithm 1 from the end of the warm start (gap before it). Used by continuous.ts and continuous-tables.ts.
+ */
+export function trainingChart(metaLog: ReadonlyArray<Record<string, number>>, ppoLog: ReadonlyArray<Record<string, number>>, warmLog: ReadonlyArray<Record<string, number>> = []): string {
+  const W = warmLog.length;
+  const gap: number[] = Array.from({ length: W }, () => NaN);
+  const ppoAll = [...warmLog, ...ppoLog];
+  const n = Math.max(ppoAll.length, W + metaLog.length);
+  return lineChart(
+    [
+      { name: 'meta: T_i (theta)', y: [...gap, ...smooth(metaLog.map((r) => r.preReturn))] },
+      { name: 'meta: T_i+1 (adapted)', y: [...gap, ...smooth(metaLog.map((r) => r.postReturn))] },
+      { name: W ? 'PPO (warm start, then continued)' : 'PPO', y: smooth(ppoAll.map((r) => r.return)) },
+    ],
+    Array.from({ length: n }, (_, i) => (i % Math.max(1, Math.floor(n / 6)) === 0 ? String(i) : '')),
+    W ? `training returns by iteration (moving average of 10; meta from PPO iteration ${W})` : 'training returns by iteration (moving average of 10)',
+    'episode return',
+  );
 }

@@ -18,12 +18,16 @@ if (existsSync(join(dir, 'locomotion.json'))) {
     loadAverageAtStart: number;
     loadAverageAtEnd: number;
     finalMeanAlpha: number;
+    protocol: { warmStartPpoIterations?: number };
+    envSteps?: { totalMetaLearner: { episodes: number; envSteps: number }; totalPpo: { episodes: number; envSteps: number } };
   };
   const L = Object.values(r.summary)[0].byPosition.length;
   console.log(`| agent | ${Array.from({ length: L }, (_, i) => `T${i + 1}`).join(' | ')} | mean T2..T${L} (95% CI) | adaptation p50 (ms) |`);
   console.log(`|---|${'---:|'.repeat(L + 2)}`);
   for (const [name, s] of Object.entries(r.summary)) console.log(`| ${name} | ${s.byPosition.map((c) => f(c.mean)).join(' | ')} | ${f(s.afterFirst.mean, 2)} [${f(s.afterFirst.lo, 2)}, ${f(s.afterFirst.hi, 2)}] | ${f(s.adaptMsP50, 0)} |`);
-  console.log(`\nmeta iterations ${r.metaLog.length}, PPO iterations ${r.ppoLog.length}, final mean alpha (step 1) ${f(r.finalMeanAlpha, 4)}; wall s: ${Object.entries(r.wallSeconds).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}; load ${f(r.loadAverageAtStart)} -> ${f(r.loadAverageAtEnd)}\n`);
+  const warm = r.protocol.warmStartPpoIterations ? `warm start: ${r.protocol.warmStartPpoIterations} PPO iterations, then ` : '';
+  const steps = r.envSteps ? `; env steps: meta-learner ${r.envSteps.totalMetaLearner.envSteps} (${r.envSteps.totalMetaLearner.episodes} episodes), PPO ${r.envSteps.totalPpo.envSteps} (${r.envSteps.totalPpo.episodes} episodes)` : '';
+  console.log(`\n${warm}meta iterations ${r.metaLog.length}, PPO iterations ${r.ppoLog.length}${steps}, final mean alpha (step 1) ${f(r.finalMeanAlpha, 4)}; wall s: ${Object.entries(r.wallSeconds).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}; load ${f(r.loadAverageAtStart)} -> ${f(r.loadAverageAtEnd)}\n`);
 }
 if (existsSync(join(dir, 'sumo.json'))) {
   const r = JSON.parse(readFileSync(join(dir, 'sumo.json'), 'utf8')) as { results: Record<string, { win: number[]; draw: number[]; loss: number[] }>; wallSeconds: Record<string, number>; ppoLog: Array<Record<string, number>>; metaLog: Array<Record<string, number>>; loadAverageAtStart: number; loadAverageAtEnd: number };
@@ -38,7 +42,7 @@ if (existsSync(join(dir, 'sumo.json'))) {
 
 // `--plots`: redraw the SVGs from the JSON (same charts as the run writes).
 if (process.argv.includes('--plots')) {
-  const { lineChart } = require('./continuous-svg') as typeof import('./continuous-svg');
+  const { lineChart, trainingChart } = require('./continuous-svg') as typeof import('./continuous-svg');
   const { writeFileSync } = require('node:fs') as typeof import('node:fs');
   if (existsSync(join(dir, 'sumo.json'))) {
     const r = JSON.parse(readFileSync(join(dir, 'sumo.json'), 'utf8')) as { protocol: { games: number; matchesPerRound: number; rounds: number }; results: Record<string, { win: number[] }> };
@@ -46,11 +50,12 @@ if (process.argv.includes('--plots')) {
     writeFileSync(join(dir, 'sumo-win-rate.svg'), lineChart(Object.entries(r.results).map(([name, s]) => ({ name, y: s.win })), Array.from({ length: p.rounds }, (_, i) => String(i + 1)), `RoboSumo vs a PPO-tracking opponent: win rate by round (${p.games} games x ${p.matchesPerRound} matches)`, 'win rate', [0, 1]));
   }
   if (existsSync(join(dir, 'locomotion.json'))) {
-    const r = JSON.parse(readFileSync(join(dir, 'locomotion.json'), 'utf8')) as { protocol: { sequences: number }; summary: Record<string, { byPosition: Ci[] }>; metaLog: Array<Record<string, number>>; ppoLog: Array<Record<string, number>> };
+    const r = JSON.parse(readFileSync(join(dir, 'locomotion.json'), 'utf8')) as { protocol: { sequences: number; horizon: number }; summary: Record<string, { byPosition: Ci[] }>; metaLog: Array<Record<string, number>>; ppoLog: Array<Record<string, number>> };
     const L = Object.values(r.summary)[0].byPosition.length;
-    // RL^2 (--part rl2) was evaluated on the same sequences.
+    // RL^2 (--part rl2) was evaluated on the same sequences; drawn only if at the same horizon.
     const rl2File = join(dir, 'locomotion-rl2.json');
-    const rl2: Record<string, { byPosition: Ci[] }> = existsSync(rl2File) ? { 'RL^2': (JSON.parse(readFileSync(rl2File, 'utf8')) as { summary: { byPosition: Ci[] } }).summary } : {};
+    const rl2Run = existsSync(rl2File) ? (JSON.parse(readFileSync(rl2File, 'utf8')) as { protocol: { horizon: number }; summary: { byPosition: Ci[] } }) : undefined;
+    const rl2: Record<string, { byPosition: Ci[] }> = rl2Run && rl2Run.protocol.horizon === r.protocol.horizon ? { 'RL^2': rl2Run.summary } : {};
     writeFileSync(
       join(dir, 'locomotion-returns.svg'),
       lineChart(
@@ -60,20 +65,7 @@ if (process.argv.includes('--plots')) {
         'episode return',
       ),
     );
-    const avg = (ys: number[], w = 10) => ys.map((_, i) => ys.slice(Math.max(0, i - w + 1), i + 1).reduce((a, b) => a + b, 0) / Math.min(w, i + 1));
-    const n = r.metaLog.length;
-    writeFileSync(
-      join(dir, 'locomotion-training.svg'),
-      lineChart(
-        [
-          { name: 'meta: T_i (theta)', y: avg(r.metaLog.map((x) => x.preReturn)) },
-          { name: 'meta: T_i+1 (adapted)', y: avg(r.metaLog.map((x) => x.postReturn)) },
-          { name: 'PPO', y: avg(r.ppoLog.map((x) => x.return)) },
-        ],
-        r.metaLog.map((x, i) => (i % Math.max(1, Math.floor(n / 6)) === 0 ? String(x.iteration) : '')),
-        'training returns by iteration (moving average of 10)',
-        'episode return',
-      ),
-    );
+    const w = (r as { warmStartLog?: Array<Record<string, number>> }).warmStartLog ?? [];
+    writeFileSync(join(dir, 'locomotion-training.svg'), trainingChart(r.metaLog, r.ppoLog, w));
   }
 }

@@ -1,12 +1,17 @@
 /**
  * `npm run reproduce:continuous -- [--part locomotion|sumo|rl2|all] [--meta-iterations N]
- *   [--ppo-iterations N] [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
+ *   [--meta-minutes M] [--ppo-iterations N] [--warm-start-ppo W] [--meta-lr LR] [--meta-epochs E]
+ *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
  * process (see docs/results/continuous-adaptation.md for the protocol and what it shows):
  *   locomotion: Algorithm 1 on nonstationary-ant pairs; a PPO policy on the same environment
  *     steps; then meta-adapter (eq. 9 with the learned alpha), no adaptation and PPO tracking
  *     along held-out sequences T_1 .. T_7, return per position.
+ *     With --warm-start-ppo W: PPO first trains W iterations from scratch; Algorithm 1 then
+ *     starts from that theta (alpha at its initial value) and PPO continues from the same
+ *     parameters and Adam state for as many iterations as Algorithm 1 completed (both use
+ *     2 x batch x episodes episodes per iteration, so equal total environment steps).
  *   sumo: iterated RoboSumo games against a learning (PPO-tracking) opponent; win rate by round.
  * Writes <out>/continuous-<part>.json, SVG plots and a checkpoint (agents load it by path).
  */
@@ -18,7 +23,7 @@ import { paramsToWire } from '@chameleon/tensor';
 import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
 import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
 import { ci, evaluateSequences, mean, metaTrain, ppoTrain, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
-import { lineChart } from './continuous-svg';
+import { lineChart, trainingChart } from './continuous-svg';
 import { runSumo } from './continuous-sumo';
 import { runRl2 } from './continuous-rl2';
 
@@ -50,15 +55,24 @@ async function locomotion() {
     hidden: [64, 64],
     seed: 1,
     log,
+    metaLearningRate: Number(flag('meta-lr', '3e-3')),
+    metaEpochs: Number(flag('meta-epochs', '3')),
   };
+  const warmStart = Number(flag('warm-start-ppo', '0'));
   const sequences = Number(flag('sequences', '10'));
   const s = await setupLocomotion(o);
-  const t0 = performance.now();
   const load0 = loadavg()[0];
-  const meta = metaTrain(s, o);
+  const tw = performance.now();
+  // Warm start: W PPO iterations from scratch, the common starting point of both learners.
+  const warm = warmStart > 0 ? ppoTrain(s, o, warmStart) : undefined;
+  const tWarm = (performance.now() - tw) / 1000;
+  if (warm) log(`warm start: ${warm.log.length} PPO iterations in ${tWarm.toFixed(0)} s; Algorithm 1 and PPO continue from them`);
+  const t0 = performance.now();
+  const meta = metaTrain(s, o, warm?.params);
   const tMeta = (performance.now() - t0) / 1000;
-  // The same environment steps as the meta-learner used (it may have stopped on its time budget).
-  const ppo = ppoTrain(s, o, Math.min(o.ppoIterations, meta.log.length));
+  // The same environment steps as the meta-learner used (it may have stopped on its time budget),
+  // continuing the warm-start run if there is one.
+  const ppo = ppoTrain(s, o, Math.min(o.ppoIterations, meta.log.length), warm);
   const tPpo = (performance.now() - t0) / 1000 - tMeta;
   const names = s.policy.spec.map((p) => p.name);
   const shapes = s.policy.spec.map((p) => [...p.shape]);
@@ -67,14 +81,14 @@ async function locomotion() {
     params: { names, values: meta.params },
     baseline: { names, values: ppo.params },
     trainees: {},
-    config: { protocol: { ...o, log: undefined } } as unknown as Record<string, unknown>,
+    config: { protocol: { ...o, log: undefined, warmStartPpoIterations: warmStart } } as unknown as Record<string, unknown>,
   };
   mkdirSync(runs, { recursive: true });
   const ckptPath = join(runs, 'nonstationary-ant.ckpt');
   saveCheckpoint(ckptPath, {
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     runId: 'reproduce-continuous-ant',
-    config: { protocol: { ...o, log: undefined } } as unknown as Record<string, unknown>,
+    config: { protocol: { ...o, log: undefined, warmStartPpoIterations: warmStart } } as unknown as Record<string, unknown>,
     phase: 'done',
     iteration: meta.log.length,
     params: paramsToWire(names, shapes, meta.params),
@@ -111,9 +125,25 @@ async function locomotion() {
       },
     ]),
   );
+  // Environment-step accounting (real transitions; episodes can end early when the ant falls).
+  const total = (rows: ReadonlyArray<Record<string, number>>) => ({ iterations: rows.length, episodes: rows.reduce((a, r) => a + r.episodes, 0), envSteps: rows.reduce((a, r) => a + r.envSteps, 0) });
+  const warmSteps = total(warm?.log ?? []);
+  const metaSteps = total(meta.log);
+  const ppoSteps = total(ppo.log);
+  const envSteps = {
+    note: 'Algorithm 1 plays batch pairs x 2 tasks x episodes per iteration, PPO 2 x batch tasks x episodes: equal iterations = equal episodes',
+    warmStartPpo: warmSteps,
+    metaTrain: metaSteps,
+    ppoTrain: ppoSteps,
+    totalMetaLearner: { episodes: warmSteps.episodes + metaSteps.episodes, envSteps: warmSteps.envSteps + metaSteps.envSteps },
+    totalPpo: { episodes: warmSteps.episodes + ppoSteps.episodes, envSteps: warmSteps.envSteps + ppoSteps.envSteps },
+  };
+  log(`env steps: meta-learner ${envSteps.totalMetaLearner.envSteps} (${envSteps.totalMetaLearner.episodes} episodes), PPO ${envSteps.totalPpo.envSteps} (${envSteps.totalPpo.episodes} episodes)`);
   const result = {
-    protocol: { ...o, log: undefined, sequences, evaluationSeed: 7, split: 'test' },
-    wallSeconds: { metaTrain: tMeta, ppoTrain: tPpo, evaluation: tEval },
+    protocol: { ...o, log: undefined, warmStartPpoIterations: warmStart, sequences, evaluationSeed: 7, split: 'test' },
+    wallSeconds: { ...(warm ? { warmStartPpo: tWarm } : {}), metaTrain: tMeta, ppoTrain: tPpo, evaluation: tEval },
+    envSteps,
+    warmStartLog: warm?.log ?? [],
     loadAverageAtStart: load0,
     loadAverageAtEnd: loadavg()[0],
     metaLog: meta.log,
@@ -134,24 +164,9 @@ async function locomotion() {
       'episode return',
     ),
   );
-  const every = (arr: Array<Record<string, number>>, key: string) => arr.map((r) => r[key]);
-  writeFileSync(
-    join(out, 'locomotion-training.svg'),
-    lineChart(
-      [
-        { name: 'meta: T_i (theta)', y: smooth(every(meta.log, 'preReturn')) },
-        { name: 'meta: T_i+1 (adapted)', y: smooth(every(meta.log, 'postReturn')) },
-        { name: 'PPO', y: smooth(every(ppo.log, 'return')) },
-      ],
-      meta.log.map((r, i) => (i % Math.max(1, Math.floor(meta.log.length / 6)) === 0 ? String(r.iteration) : '')),
-      'training returns (moving average of 10 iterations)',
-      'episode return',
-    ),
-  );
+  writeFileSync(join(out, 'locomotion-training.svg'), trainingChart(meta.log, ppo.log, warm?.log ?? []));
   log(`locomotion done: ${JSON.stringify(Object.fromEntries(Object.entries(summary).map(([n, r]) => [n, r.afterFirst.mean.toFixed(2)])))}`);
 }
-
-const smooth = (ys: readonly number[], w = 10) => ys.map((_, i) => mean(ys.slice(Math.max(0, i - w + 1), i + 1)));
 
 async function main() {
   await initBackend('wasm');
