@@ -12,6 +12,7 @@ export const ENV = {
   learner: 'CHAMELEON_LEARNER',
   evaluator: 'CHAMELEON_EVALUATOR',
   runsDir: 'CHAMELEON_RUNS_DIR',
+  allowAnyOutputDir: 'CHAMELEON_ALLOW_ANY_OUTPUT_DIR',
   traceFile: 'CHAMELEON_TRACE_FILE',
   maxMessageBytes: 'CHAMELEON_MAX_MESSAGE_BYTES',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',

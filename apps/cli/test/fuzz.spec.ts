@@ -1,7 +1,6 @@
 import { connect as h2connect, constants as h2 } from 'node:http2';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createRegistry } from '@chameleon/builtins';
 import { agentContext, agentServerService, fieldAgents } from '@chameleon/app-agent-server';
@@ -154,21 +153,19 @@ async function responsive(address: string): Promise<boolean> {
 }
 
 /**
- * The meta-optimiser's service with two guards for the fuzzer's sake, not the server's:
- * StartRun's output_dir is confined to a scratch folder (the service writes wherever a caller
- * names; see docs/operations.md, findings) and any run a hostile request manages to start is
- * stopped at once (an empty config is a valid run of 20,000 iterations).
+ * The meta-optimiser's service with one guard for the fuzzer's sake, not the server's: any run a
+ * hostile request manages to start is stopped at once (an empty config is a valid run of 20,000
+ * iterations). Output folders are the service's own business: it is served confined to its
+ * runs folder, as `chameleon serve meta-optimiser` serves it.
  */
-function confined(mo: MetaOptimiser): HostedService {
+function stopping(mo: MetaOptimiser): HostedService {
   const s = mo.service();
-  const sandbox = tmp('fuzz-out');
-  const startRun = s.implementation.startRun as grpc.handleUnaryCall<{ outputDir: string }, unknown>;
+  const startRun = s.implementation.startRun as grpc.handleUnaryCall<unknown, unknown>;
   return {
     ...s,
     implementation: {
       ...s.implementation,
-      startRun: (call: grpc.ServerUnaryCall<{ outputDir: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        if (call.request.outputDir) call.request.outputDir = join(sandbox, createHash('sha1').update(call.request.outputDir).digest('hex'));
+      startRun: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         startRun(call, (e, r) => {
           if (!e) {
             runsStarted++;
@@ -204,8 +201,8 @@ describe('fuzzing every service with hostile requests', () => {
     peers.push(new Peers({ taskSampler, simulators: [simulator], learner }, fast));
     const evaluator = await up(evaluatorService(peers[0], registry));
     peers.push(new Peers({ taskSampler, simulators: [simulator], learner, evaluator }, fast));
-    mo = new MetaOptimiser({ peers: peers[1], registry, runsDir: tmp('fuzz-runs') });
-    await up(confined(mo));
+    mo = new MetaOptimiser({ peers: peers[1], registry, runsDir: tmp('fuzz-runs'), confineToRunsDir: true });
+    await up(stopping(mo));
     await up(agentServerService(fieldAgents([{ name: 'still', plugin: 'scripted-still' }], registry, agentContext(registry))));
   });
 

@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, check, failedPrecondition, invalidArgument, notFound, stableStringify } from '@chameleon/core';
 import { isRlConfig, parseAnyRunConfig, type AnyRunConfig, type RlRunConfig, type RunConfig } from '@chameleon/config';
@@ -31,7 +32,48 @@ export interface MetaOptimiserOptions {
   readonly registry: PluginRegistry;
   /** Folder for runs whose StartRun names no output folder. */
   readonly runsDir: string;
+  /**
+   * StartRun's output_dir and resume_from must lie inside runsDir (relative ones resolve against
+   * it); anything else is INVALID_ARGUMENT. Served meta-optimisers set it; the embedded one (the
+   * local user's own process) does not.
+   */
+  readonly confineToRunsDir?: boolean;
   readonly log?: (line: string) => void;
+}
+
+/** Longest output_dir / resume_from a confined meta-optimiser accepts (Linux PATH_MAX). */
+const MAX_PATH = 4096;
+
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest (symlinks resolved). */
+function realPathOfNearest(p: string): string {
+  const rest: string[] = [];
+  let at = p;
+  while (!existsSync(at)) {
+    const up = dirname(at);
+    if (up === at) break;
+    rest.unshift(basename(at));
+    at = up;
+  }
+  return join(existsSync(at) ? realpathSync(at) : at, ...rest);
+}
+
+/**
+ * `p` resolved against `root`, refused unless it lies strictly inside `root` (also after
+ * following symlinks), so a caller cannot make the service write or read elsewhere.
+ */
+export function confinedPath(root: string, p: string, field: string): string {
+  // Bounded first: the symlink walk below costs a syscall per missing path component.
+  check(p.length <= MAX_PATH && !p.includes('\0'), field, `must be a path of at most ${MAX_PATH} characters without NUL bytes`);
+  const base = resolve(root);
+  const full = resolve(base, p);
+  const inside = (r: string, q: string) => {
+    const rel = relative(r, q);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  if (!inside(base, full) || !inside(realPathOfNearest(base), realPathOfNearest(full))) {
+    throw invalidArgument(field, `must lie inside the meta-optimiser's runs folder (give a path relative to it, e.g. "my-run"); got "${p}". An operator can lift this with confineToRunsDir: false (--allow-any-output-dir)`);
+  }
+  return full;
 }
 
 /** Parts of a config that may change on resume; everything else must match the checkpoint. */
@@ -103,7 +145,9 @@ export class MetaOptimiser {
       throw alreadyExists(`run "${req.runId}" already ran (state ${existing.status().state}); choose another run_id or resume from its checkpoint`);
     }
     if (req.runId) check(/^[A-Za-z0-9._-]{1,128}$/.test(req.runId), 'run_id', 'letters, digits, ".", "_" and "-" only, at most 128');
-    const resume = req.resumeFrom ? loadCheckpoint(req.resumeFrom) : undefined;
+    const confine = (p: string, field: string) => (this.options.confineToRunsDir ? confinedPath(this.options.runsDir, p, field) : p);
+    const outputDir = req.outputDir ? confine(req.outputDir, 'output_dir') : '';
+    const resume = req.resumeFrom ? loadCheckpoint(confine(req.resumeFrom, 'resume_from')) : undefined;
     let config: AnyRunConfig;
     if (resume) {
       const saved = parseAnyRunConfig(resume.config, 'checkpoint.config');
@@ -114,7 +158,7 @@ export class MetaOptimiser {
     }
     for (const p of config.plugins) loadPluginModule(this.options.registry, p);
     const id = req.runId || resume?.runId || `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-    const outDir = resolve(req.outputDir || join(this.options.runsDir, id));
+    const outDir = resolve(outputDir || join(this.options.runsDir, id));
     const base = { id, outDir, peers: this.options.peers, log: this.options.log ?? (() => undefined), resume };
     const run: RunBase = isRlConfig(config)
       ? new RlRun({ ...base, config, ...(await this.buildRl(config)) })

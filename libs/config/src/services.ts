@@ -35,6 +35,12 @@ export const metaOptimiserServiceConfig = commonServiceConfig.extend({
   peers: peersConfig.extend({ evaluator: address }),
   /** Folder for runs whose StartRun names no output folder. Default "runs". */
   runsDir: z.string().default('runs'),
+  /**
+   * StartRun's output_dir and resume_from must lie inside runsDir (relative ones are resolved
+   * against it). Default true for a served meta-optimiser: a caller must not make the service
+   * write or read wherever its user may. False restores any-path behaviour (trusted callers).
+   */
+  confineToRunsDir: z.boolean().default(true),
 });
 
 /** A services file for `chameleon train --services FILE`: addresses of running services. */

@@ -101,9 +101,10 @@ export async function serve(service: string, flags: Flags): Promise<void> {
         ...common(flags),
         peers: { ...peers(flags), evaluator: flags.evaluator ?? env('evaluator') },
         runsDir: flags.runsDir ?? env('runsDir'),
+        confineToRunsDir: !(flags.allowAnyOutputDir || env('allowAnyOutputDir') === '1'),
       });
       config = c;
-      const mo = new MetaOptimiser({ peers: new Peers(c.peers, peerOptions(c.maxMessageBytes)), registry: registry(), runsDir: resolve(c.runsDir), log });
+      const mo = new MetaOptimiser({ peers: new Peers(c.peers, peerOptions(c.maxMessageBytes)), registry: registry(), runsDir: resolve(c.runsDir), confineToRunsDir: c.confineToRunsDir, log });
       hosted = mo.service();
       beforeStop = () => mo.stopAll();
       break;
