@@ -34,7 +34,7 @@ interface Setting {
   readonly batch: number;
 }
 
-interface Algo {
+export interface Algo {
   readonly id: string;
   readonly label: string;
   readonly name: string;
@@ -79,7 +79,7 @@ const NME_ALGOS: Algo[] = [
   { id: 'mr-maml-beta1e-2', label: 'MR-MAML (weights), beta 1e-2', name: 'mr-maml', config: { beta: 1e-2 }, inner: MAML_INNER, evalSteps: 3, family: true },
 ];
 
-interface Run {
+export interface Run {
   readonly name: string;
   readonly setting: string;
   readonly algo: Algo;
@@ -214,11 +214,15 @@ function cell(run: Run): { acc: string; step0: string; seconds: number | undefin
   return { acc: pct(at(run.algo.evalSteps)), step0: pct(at(0)), seconds: rep?.seconds, status: 'ok' };
 }
 
-/** Accuracy on training tasks (the memorisation check): step 0 and after adaptation, in process. */
-export async function trainSplitAccuracy(run: Run): Promise<{ step0: number; adapted: number } | undefined> {
-  const ckptPath = join(outDir, run.name, 'checkpoint.ckpt');
+/**
+ * Accuracy on training tasks (the memorisation check): step 0 and after adaptation, in process.
+ * `at` points it at another run folder, checkpoint file and cache file (tools/reproduce/few-shot-nme-long.ts).
+ */
+export async function trainSplitAccuracy(run: Run, at?: { dir: string; checkpoint: string; cache: string }): Promise<{ step0: number; adapted: number } | undefined> {
+  const dir = at?.dir ?? join(outDir, run.name);
+  const ckptPath = join(dir, at?.checkpoint ?? 'checkpoint.ckpt');
   if (!existsSync(ckptPath)) return undefined;
-  const cache = join(outDir, run.name, 'train-split.json');
+  const cache = join(dir, at?.cache ?? 'train-split.json');
   const cached = readJson<{ step0: number; adapted: number; tasks: number }>(cache);
   if (cached && cached.tasks === TRAIN_SPLIT_TASKS) return cached;
   const { initBackend } = await import('@chameleon/nn');
