@@ -56,6 +56,17 @@ describe('meta-adapter (Algorithm 2, eq. 9)', () => {
     none.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(theta[k])));
   });
 
+  it('drops a step whose importance weights overflow (non-finite phi) and falls back to theta', () => {
+    const theta = gaussian.init(1);
+    // Behaviour log-probabilities far below the target's: exp(log-ratio) overflows to Infinity.
+    const eps = episodes(gaussian, theta, 2, 15, 3).map((e) => ({ ...e, logProbs: new Float32Array(e.length).fill(-1e30) }));
+    const phi = importanceCorrectedUpdate(gaussian, theta, gaussian.spec.map(() => 0.05), eps, 0.99);
+    phi.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(theta[k])));
+    // A finite step from the same rows with sane log-probabilities does move.
+    const ok = importanceCorrectedUpdate(gaussian, theta, gaussian.spec.map(() => 0.05), episodes(gaussian, theta, 2, 15, 3), 0.99);
+    expect(ok.every((t) => t.every(Number.isFinite)) && ok.some((t, k) => t.some((v, j) => v !== theta[k][j]))).toBe(true);
+  });
+
   it('uses the step sizes a step-size policy learned (alpha = 0 on every tensor but the log-std moves only the log-std)', () => {
     const policy = new StepSizePolicy(stepSizePolicyConfig.parse({ observationSize: 3, actionSize: 2, hidden: [8], stepSizes: 'tensor' }));
     const params = policy.init(4);

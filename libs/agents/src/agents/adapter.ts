@@ -5,7 +5,7 @@ import type { PluginManifest } from '@chameleon/plugins';
 import { importanceSurrogate, isStepSizePolicy, likelihoodRatio, type Policy } from '@chameleon/rl';
 import type { Agent, EpisodeRecord } from '../agent';
 import { rowsWithAdvantages } from '../batch';
-import { paramsFor, type AgentFactory } from '../context';
+import { paramsFor, type AdaptationJob, type AgentContext, type AgentFactory } from '../context';
 
 export const metaAdapterConfig = z
   .object({
@@ -56,6 +56,10 @@ export function importanceCorrectedUpdate(
   });
   const values = out.map((t) => t.dataSync() as Float32Array);
   tf.dispose(out);
+  // Importance weights of rows the current policy has moved far from can overflow (exp of a
+  // large log-ratio), and one such row makes the whole step NaN: acting on it would emit NaN
+  // actions. Such a step is dropped: the session falls back to theta, the meta-learned start.
+  if (!values.every((v) => v.every(Number.isFinite))) return theta.map((t) => t.slice());
   return values.map((v) => Float32Array.from(v));
 }
 
@@ -138,6 +142,23 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
         };
       },
     };
+    warmUp(ctx, acting, actingSpec, theta, alpha, config.discount);
     return agent;
   },
 };
+
+/**
+ * Runs the update once on a synthetic episode when the agent is fielded, so that the first
+ * opponent's first round does not pay for tfjs's and V8's first-call set-up (about 1.3 s here,
+ * against about 40 ms for a warm update). Offloaded: fire and forget (a failure there shows on
+ * the first real round); inline: synchronous, at start-up.
+ */
+function warmUp(ctx: AgentContext, acting: Policy, actingSpec: AdaptationJob['policy'], theta: Float32Array[], alpha: AdaptationJob['alpha'], discount: number): void {
+  const rng = new Rng(0);
+  const steps = 64;
+  const observations = Float32Array.from({ length: steps * acting.observationSize }, () => rng.normal());
+  const { actions, logProbs } = acting.act(theta, observations, steps, rng);
+  const episode: EpisodeRecord = { length: steps, observations, actions, logProbs, rewards: Float32Array.from({ length: steps }, () => rng.normal()), discounts: new Float32Array(steps).fill(1) };
+  if (ctx.offloadAdaptation) void ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: [episode], discount }).catch(() => undefined);
+  else importanceCorrectedUpdate(acting, theta, alpha, [episode], discount);
+}
