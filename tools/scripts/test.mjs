@@ -5,6 +5,9 @@ import { spawnSync } from 'node:child_process';
 const env = { ...process.env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false' };
 const steps = [
   ['type-check', 'npx', ['--no-install', 'tsc', '-p', 'tsconfig.json', '--noEmit']],
+  // The module-boundaries rule reads nx's project graph and silently skips itself when none is
+  // cached (a fresh clone): compute it first so the rule runs.
+  ['project graph', 'npx', ['--no-install', 'nx', 'show', 'projects']],
   ['lint', 'npx', ['--no-install', 'eslint', '.']],
   ['tests', 'npx', ['--no-install', 'jest', '--ci', '--maxWorkers=2', ...process.argv.slice(2)]],
 ];
