@@ -48,6 +48,16 @@ export interface LocomotionOptions {
   /** Algorithm 1's outer Adam learning rate (default 3e-3) and epochs per iteration (default 3). */
   readonly metaLearningRate?: number;
   readonly metaEpochs?: number;
+  /** PPO's Adam learning rate (default 3e-3) and epochs per iteration (default 3). */
+  readonly ppoLearningRate?: number;
+  readonly ppoEpochs?: number;
+  /**
+   * Optimiser steps per epoch for both learners, each on a share of the iteration's data: PPO's
+   * tasks, Algorithm 1's pairs (default 1: the whole batch).
+   */
+  readonly minibatches?: number;
+  /** Algorithm 1's initial alpha (default 0.05). */
+  readonly initialStepSize?: number;
 }
 
 export const mean = (xs: ArrayLike<number>) => (xs.length ? Array.from(xs).reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -64,7 +74,7 @@ export async function setupLocomotion(o: LocomotionOptions) {
   await ensureMujoco();
   const family = new NonstationaryLegsFamily('ant');
   const env = nonstationaryEnv('ant', nonstationaryEnvConfig.parse({ horizon: o.horizon }));
-  const policyConfig = stepSizePolicyConfig.parse({ observationSize: 83, actionSize: 8, hidden: o.hidden, initStd: 0.5, initialStepSize: 0.05 });
+  const policyConfig = stepSizePolicyConfig.parse({ observationSize: 83, actionSize: 8, hidden: o.hidden, initStd: 0.5, initialStepSize: o.initialStepSize ?? 0.05 });
   const policy = new StepSizePolicy(policyConfig);
   return { family, env, policy, policyConfig };
 }
@@ -98,7 +108,7 @@ export function batchSteps(bs: readonly TrajectoryBatch[]) {
  * initialisation; the outer Adam state always starts fresh.
  */
 export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float32Array[]) {
-  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 } });
+  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, minibatches: o.minibatches ?? 1, optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 } });
   const adv = advantageConfig.parse({});
   let params = init ? init.map((p) => p.slice()) : s.policy.init(o.seed);
   let state: OptimiserState | undefined;
@@ -126,24 +136,30 @@ export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float3
   return { params, log };
 }
 
-/** `epochs` Adam steps of PPO's clipped surrogate on the policy part of `params` (alpha untouched). */
-export function ppoUpdate(policy: StepSizePolicy, params: Float32Array[], batches: readonly TrajectoryBatch[], opt: OptimiserConfig, state: OptimiserState, epochs = 3): { params: Float32Array[]; state: OptimiserState } {
+/**
+ * `epochs` passes of Adam steps on PPO's clipped surrogate on the policy part of `params` (alpha
+ * untouched); each pass takes one step per minibatch (task j goes to minibatch j mod minibatches).
+ */
+export function ppoUpdate(policy: StepSizePolicy, params: Float32Array[], batches: readonly TrajectoryBatch[], opt: OptimiserConfig, state: OptimiserState, epochs = 3, minibatches = 1): { params: Float32Array[]; state: OptimiserState } {
   const P = policy.policyTensors;
   const names = policy.spec.slice(0, P).map((p) => p.name);
   const sizes = params.slice(0, P).map((p) => p.length);
   const data = uploadTasks(batches, taskAdvantages(batches, advantageConfig.parse({})));
   try {
     for (let e = 0; e < epochs; e++) {
-      const th = paramTensors(policy.base, params.slice(0, P));
-      const flat = tf.tidy(() => {
-        const { grads } = tf.valueAndGrads((...p: Tensor[]) => tf.neg(tf.div(tf.addN(data.map((d) => ppoSurrogate(policy.base.logProb(p, d.obs, d.actions), d.logProbs, d.advantages, undefined, 0.2))), data.length)) as tf.Scalar)(th);
-        return flattenTensors(grads);
-      });
-      const g = unflattenHost(flat.dataSync() as Float32Array, sizes);
-      tf.dispose([flat, ...th]);
-      const next = optimiserStep(opt, names, params.slice(0, P), g, state);
-      state = next.state;
-      params = [...next.params, ...params.slice(P)];
+      for (let m = 0; m < Math.min(minibatches, data.length); m++) {
+        const share = data.filter((_, j) => j % minibatches === m);
+        const th = paramTensors(policy.base, params.slice(0, P));
+        const flat = tf.tidy(() => {
+          const { grads } = tf.valueAndGrads((...p: Tensor[]) => tf.neg(tf.div(tf.addN(share.map((d) => ppoSurrogate(policy.base.logProb(p, d.obs, d.actions), d.logProbs, d.advantages, undefined, 0.2))), share.length)) as tf.Scalar)(th);
+          return flattenTensors(grads);
+        });
+        const g = unflattenHost(flat.dataSync() as Float32Array, sizes);
+        tf.dispose([flat, ...th]);
+        const next = optimiserStep(opt, names, params.slice(0, P), g, state);
+        state = next.state;
+        params = [...next.params, ...params.slice(P)];
+      }
     }
     return { params, state };
   } finally {
@@ -164,7 +180,7 @@ export interface PpoResume {
  * its next iteration), so a run of N then M iterations equals one of N + M.
  */
 export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoIterations, from?: PpoResume) {
-  const opt = optimiserConfig.parse({ learningRate: 3e-3, clipNorm: 1 });
+  const opt = optimiserConfig.parse({ learningRate: o.ppoLearningRate ?? 3e-3, clipNorm: 1 });
   const P = s.policy.policyTensors;
   let params = from ? from.params.map((p) => p.slice()) : s.policy.init(o.seed);
   let state = from?.state ?? initialState(opt, s.policy.spec.slice(0, P).map((p) => p.name), params.slice(0, P).map((p) => p.length));
@@ -174,7 +190,7 @@ export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoItera
     const t0 = performance.now();
     const tasks = sampleTasks(s.family, { split: 'train', seed: o.seed + 1, start: it * 2 * o.batch, count: 2 * o.batch });
     const batches = collect(s, o, tasks.map(() => params), tasks, o.seed * 7919 + it);
-    ({ params, state } = ppoUpdate(s.policy, params, batches, opt, state));
+    ({ params, state } = ppoUpdate(s.policy, params, batches, opt, state, o.ppoEpochs ?? 3, o.minibatches ?? 1));
     const row = { iteration: it, return: batchReturn(batches), ...batchSteps(batches), seconds: (performance.now() - t0) / 1000 };
     log.push(row);
     if (it % 5 === 0 || it === first + iterations - 1) o.log(`ppo ${it}: return ${row.return.toFixed(1)}, ${row.seconds.toFixed(1)} s`);

@@ -1,6 +1,7 @@
 /**
  * `npm run reproduce:continuous -- [--part locomotion|sumo|rl2|all] [--meta-iterations N]
  *   [--meta-minutes M] [--ppo-iterations N] [--warm-start-ppo W] [--meta-lr LR] [--meta-epochs E]
+ *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--initial-alpha A]
  *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
@@ -57,6 +58,10 @@ async function locomotion() {
     log,
     metaLearningRate: Number(flag('meta-lr', '3e-3')),
     metaEpochs: Number(flag('meta-epochs', '3')),
+    ppoLearningRate: Number(flag('ppo-lr', '3e-3')),
+    ppoEpochs: Number(flag('ppo-epochs', '3')),
+    minibatches: Number(flag('minibatches', '1')),
+    initialStepSize: Number(flag('initial-alpha', '0.05')),
   };
   const warmStart = Number(flag('warm-start-ppo', '0'));
   const sequences = Number(flag('sequences', '10'));

@@ -62,6 +62,20 @@ describe('continuous adaptation (Algorithm 1)', () => {
     expect(Number.isFinite(r.diagnostics.surrogateAfter) && Number.isFinite(r.diagnostics.kl)).toBe(true);
   });
 
+  it('minibatches: one optimiser step per share of the pairs, each on its own pairs only; more minibatches than pairs is refused', () => {
+    const { pre, post } = pairs();
+    const sgd = { name: 'sgd' as const, learningRate: 0.01 };
+    const two = metaPairsConfig.parse({ epochs: 1, minibatches: 2, optimiser: sgd, minStepSize: 0 });
+    const r = metaPairsStep(policy, params, pre, post, two);
+    // By hand: an SGD step on the even pairs' objective, then one on the odd pairs' at the new point.
+    const one = metaPairsConfig.parse({ epochs: 1, optimiser: sgd, minStepSize: 0 });
+    const g0 = metaPairsObjective(policy, params, [pre[0], pre[2]], [post[0], post[2]], one).gradient;
+    const mid = params.map((p, k) => p.map((v, j) => v + 0.01 * g0[k][j]));
+    const g1 = metaPairsObjective(policy, mid, [pre[1], pre[3]], [post[1], post[3]], one).gradient;
+    r.params.forEach((p, k) => p.forEach((v, j) => expect(v).toBeCloseTo(mid[k][j] + 0.01 * g1[k][j], 5)));
+    expect(() => metaPairsStep(policy, params, pre, post, metaPairsConfig.parse({ minibatches: 5 }))).toThrow(/minibatches/);
+  });
+
   it('with M = 1 and alpha equal to a scalar step, adapts exactly like MAML-RL\'s inner step', () => {
     const one = new StepSizePolicy(stepSizePolicyConfig.parse({ observationSize: 2, actionSize: 2, hidden: [8], init: 0.5, initStd: 0.5, initialStepSize: 0.1 }));
     const p = one.init(5);

@@ -17,6 +17,11 @@ export const metaPairsConfig = z
     clipEpsilon: z.number().gt(0).lt(1).default(0.2),
     /** Optimiser steps on the clipped objective per call (the pairs' data is reused). Default 5. */
     epochs: z.number().int().min(1).max(1000).default(5),
+    /**
+     * Optimiser steps per epoch, each on its own share of the pairs (pair j goes to minibatch
+     * j mod minibatches; more minibatches than pairs is an error). Default 1: the whole batch.
+     */
+    minibatches: z.number().int().min(1).max(1000).default(1),
     /** Outer optimiser for theta and alpha together. Default Adam, learning rate 1e-3. */
     optimiser: optimiserConfig.default(optimiserConfig.parse({})),
     /** Step sizes are kept at or above this after each update (alpha must stay a step forward). Default 1e-4. */
@@ -54,7 +59,10 @@ const clipped = (policy: Policy, phi: readonly (readonly Tensor[])[], post: read
   tf.div(tf.addN(post.map((d, i) => ppoSurrogate(policy.logProb(phi[i], d.obs, d.actions), d.logProbs, d.advantages, undefined, eps))), post.length);
 
 export interface MetaPairsDiagnostics {
-  /** Clipped surrogate on T_{i+1} at the incoming (theta, alpha). */
+  /**
+   * Clipped surrogate on T_{i+1} at the incoming (theta, alpha); with minibatches, the
+   * pair-weighted mean of each minibatch's value at its first visit (after the steps before it).
+   */
   readonly surrogateBefore: number;
   /** At the returned (theta, alpha). */
   readonly surrogateAfter: number;
@@ -96,10 +104,12 @@ export function metaPairsStep(
   let Dpre: TaskData[] = [];
   let Dpost: TaskData[] = [];
   let old: DiagGaussian[] = [];
-  const adapt = (all: readonly Tensor[]) => {
+  if (config.minibatches > pre.length) throw invalidArgument('minibatches', `must be at most the number of pairs (${pre.length}), got ${config.minibatches}`);
+  const adapt = (all: readonly Tensor[], pairs: readonly TaskData[] = Dpre) => {
     const { policy: th, alpha } = policy.split(all);
-    return adaptWithStepSizes(policy.base, th, alpha, Dpre);
+    return adaptWithStepSizes(policy.base, th, alpha, pairs);
   };
+  const share = (m: number) => <T>(xs: readonly T[]) => xs.filter((_, j) => j % config.minibatches === m);
   try {
     Dpre = uploadTasks(pre, taskAdvantages(pre, config.advantages), 'pre');
     Dpost = uploadTasks(post, taskAdvantages(post, config.advantages), 'post');
@@ -111,19 +121,25 @@ export function metaPairsStep(
     let before = Number.NaN;
     let alphaGradNorm = 0;
     for (let e = 0; e < config.epochs; e++) {
-      const th = paramTensors(policy, current);
-      const flat = read(
-        tf.tidy(() => {
-          const { value, grads } = tf.valueAndGrads((...p: Tensor[]) => tf.neg(clipped(policy.base, adapt(p), Dpost, eps)) as tf.Scalar)(th);
-          return tf.concat([tf.reshape(value, [1]), flattenTensors(grads)]);
-        }),
-      );
-      tf.dispose(th);
-      if (e === 0) before = -flat[0];
-      const grads = unflattenHost(flat.subarray(1), sizes);
-      alphaGradNorm = Math.sqrt(grads.slice(P).reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0));
-      ({ params: current, state: opt } = optimiserStep(config.optimiser, names, current, grads, opt));
-      for (let k = P; k < current.length; k++) for (let j = 0; j < current[k].length; j++) current[k][j] = Math.max(config.minStepSize, current[k][j]);
+      for (let m = 0; m < config.minibatches; m++) {
+        const pick = share(m);
+        const [pairsPre, pairsPost] = [pick(Dpre), pick(Dpost)];
+        const th = paramTensors(policy, current);
+        const flat = read(
+          tf.tidy(() => {
+            const { value, grads } = tf.valueAndGrads((...p: Tensor[]) => tf.neg(clipped(policy.base, adapt(p, pairsPre), pairsPost, eps)) as tf.Scalar)(th);
+            return tf.concat([tf.reshape(value, [1]), flattenTensors(grads)]);
+          }),
+        );
+        tf.dispose(th);
+        // First epoch: each minibatch's value when it is first visited, weighted by its pairs
+        // (with one minibatch, the whole batch's surrogate at the incoming parameters).
+        if (e === 0) before = (Number.isNaN(before) ? 0 : before) - (flat[0] * pairsPre.length) / Dpre.length;
+        const grads = unflattenHost(flat.subarray(1), sizes);
+        alphaGradNorm = Math.sqrt(grads.slice(P).reduce((s, g) => s + g.reduce((a, v) => a + v * v, 0), 0));
+        ({ params: current, state: opt } = optimiserStep(config.optimiser, names, current, grads, opt));
+        for (let k = P; k < current.length; k++) for (let j = 0; j < current[k].length; j++) current[k][j] = Math.max(config.minStepSize, current[k][j]);
+      }
     }
     const th = paramTensors(policy, current);
     const m = read(
