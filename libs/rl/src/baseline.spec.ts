@@ -1,5 +1,5 @@
 import { Rng } from '@chameleon/core';
-import { baselineFeatureSize, baselineFeatures, choleskySolve, fitLinearBaseline, predictFinalValues, predictLinearBaseline } from './baseline';
+import { NormalMatrixCache, baselineFeatureSize, baselineFeatures, choleskySolve, fitLinearBaseline, normalMatrix, predictFinalValues, predictLinearBaseline } from './baseline';
 import { emptyBatch, type TrajectoryBatch } from './trajectory';
 
 /** A batch whose episodes have the given lengths, observations from `obs(e, t, i)`. */
@@ -16,7 +16,67 @@ function batchWith(lengths: number[], H: number, O: number, obs: (e: number, t: 
   return b;
 }
 
+/** The straightforward Cholesky solve (entry by entry, one dot product each), as a reference. */
+function plainCholeskySolve(A: Float64Array, b: Float64Array, n: number, reg: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j] + (i === j ? reg : 0);
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k];
+    y[i] = s / L[i * n + i];
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
+    x[i] = s / L[i * n + i];
+  }
+  return x;
+}
+
+const maxRelDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return diff / scale;
+};
+
+describe('normalMatrix', () => {
+  it.each([1, 3, 4, 6, 9, 14])('is F^T F entry by entry, bit for bit (d = %i, tiles and edges)', (d) => {
+    const rng = new Rng(d);
+    const n = 23;
+    const r = 19;
+    const Ft = Float64Array.from({ length: d * n }, () => rng.normal());
+    const A = normalMatrix(Ft, d, n, r);
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        let s = 0;
+        for (let k = 0; k < r; k++) s += Ft[i * n + k] * Ft[j * n + k];
+        expect(A[i * d + j]).toBe(s);
+      }
+    }
+  });
+});
+
 describe('choleskySolve', () => {
+  it.each([1, 2, 4, 5, 8, 11, 37])('equals the straightforward solve to 1e-9 relative (n = %i)', (n) => {
+    const rng = new Rng(100 + n);
+    const Ft = Float64Array.from({ length: n * (n + 7) }, () => rng.normal());
+    const A = normalMatrix(Ft, n, n + 7, n + 7);
+    const b = Float64Array.from({ length: n }, () => rng.normal());
+    expect(maxRelDiff(choleskySolve(A, b, n, 1e-5)!, plainCholeskySolve(A, b, n, 1e-5))).toBeLessThan(1e-9);
+  });
+
   it('solves a small SPD system exactly and refuses a singular one', () => {
     const A = Float64Array.from([4, 2, 0.6, 2, 5, 1, 0.6, 1, 3]);
     const x = choleskySolve(A, Float64Array.from([1, 2, 3]), 3)!;
@@ -80,6 +140,64 @@ describe('linear feature baseline (Duan et al. 2016)', () => {
     expect(fit.weights.every(Number.isFinite)).toBe(true);
     expect(predictLinearBaseline(fit, b).every(Number.isFinite)).toBe(true);
     expect(predictFinalValues(fit, b).every(Number.isFinite)).toBe(true);
+  });
+
+  it('equals the straightforward fit (plain normal equations and Cholesky) to 1e-9 relative', () => {
+    const rng = new Rng(8);
+    const O = 7;
+    const b = batchWith([100, 37, 100, 64], 100, O, () => rng.normal());
+    const targets = new Float32Array(b.episodes * b.horizon).map(() => rng.normal());
+    const d = baselineFeatureSize(O);
+    const A = new Float64Array(d * d);
+    const rhs = new Float64Array(d);
+    const f = new Float64Array(d);
+    for (let e = 0; e < b.episodes; e++) {
+      for (let t = 0; t < b.horizon; t++) {
+        if (!b.mask[e * b.horizon + t]) continue;
+        baselineFeatures(b.observations, (e * b.horizon + t) * O, O, t, f);
+        for (let i = 0; i < d; i++) {
+          rhs[i] += f[i] * targets[e * b.horizon + t];
+          for (let j = 0; j < d; j++) A[i * d + j] += f[i] * f[j];
+        }
+      }
+    }
+    const fit = fitLinearBaseline(b, targets);
+    expect(fit.regCoeff).toBe(1e-5);
+    expect(maxRelDiff(fit.weights, plainCholeskySolve(A, rhs, d, 1e-5))).toBeLessThan(1e-9);
+  });
+
+  it('with a cache of episodes\' normal matrices, fits as without one (1e-9 relative) and reuses seen episodes', () => {
+    const rng = new Rng(9);
+    const O = 6;
+    // Six episodes; fits on episodes [0..3], then [2..5] (two seen, two new), as a session's rounds.
+    const b = batchWith([50, 50, 31, 50, 50, 44], 50, O, () => rng.normal());
+    const targets = new Float32Array(b.episodes * b.horizon).map(() => rng.normal());
+    const cache = new NormalMatrixCache(3);
+    for (const list of [[0, 1, 2, 3], [2, 3, 4, 5]]) {
+      const plain = fitLinearBaseline(b, targets, list);
+      const cached = fitLinearBaseline(b, targets, list, { normalMatrices: cache });
+      expect(maxRelDiff(cached.weights, plain.weights)).toBeLessThan(1e-9);
+    }
+    // Capacity 3, oldest first out: episodes 3, 4, 5 remain; 2 was evicted.
+    expect(cache.size).toBe(3);
+    const seen = (e: number) => {
+      let computed = false;
+      cache.matrixOf(b.observations.subarray(e * 50 * O, (e * 50 + b.mask.subarray(e * 50, e * 50 + 50).reduce((s, m) => s + m, 0)) * O), O, () => {
+        computed = true;
+        return new Float64Array(baselineFeatureSize(O) ** 2);
+      });
+      return !computed;
+    };
+    expect([5, 4, 3].map(seen)).toEqual([true, true, true]);
+    // The same length and all but one bit of episode 5's observations is another episode.
+    const other = b.observations.slice(5 * 50 * O, (5 * 50 + 44) * O);
+    other[17] = Math.fround(other[17] * (1 + 2 ** -20));
+    let computed = false;
+    cache.matrixOf(other, O, () => {
+      computed = true;
+      return new Float64Array(1);
+    });
+    expect(computed).toBe(true);
   });
 
   it('raises the ridge coefficient when the system is ill-conditioned', () => {

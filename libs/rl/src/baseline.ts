@@ -19,6 +19,12 @@ export interface BaselineFitOptions {
   readonly regCoeff?: number;
   /** Multiply the coefficient by 10 at most this many times while the system is ill-conditioned. Default 10. */
   readonly maxTries?: number;
+  /**
+   * Episodes' normal-equation matrices kept across fits: the fit sums them (equal to the
+   * all-rows matrix up to float64 rounding) and computes only the episodes it has not seen.
+   * Used when every target is finite.
+   */
+  readonly normalMatrices?: NormalMatrixCache;
 }
 
 export const baselineFeatureSize = (observationSize: number) => 2 * observationSize + 4;
@@ -43,31 +49,55 @@ export function baselineFeatures(obs: ArrayLike<number>, off: number, observatio
  * Solves (A + reg I) x = b for symmetric positive semi-definite A (n x n, row-major) by
  * Cholesky. Returns undefined when a pivot is not clearly positive relative to the largest
  * diagonal (ill-conditioned: the caller raises reg).
+ *
+ * Left-looking and blocked by four rows: for each 4 x 4 tile of L left of the diagonal, the
+ * dot products over the columns before the tile accumulate in 16 registers (each L value is
+ * loaded once per four products instead of once per product), then the few columns inside
+ * the tile finish each entry in order. About 2x faster than entry-by-entry dot products at
+ * n = 200 (measured); only the summation order differs.
  */
 export function choleskySolve(A: Float64Array, b: Float64Array, n: number, reg = 0): Float64Array | undefined {
   const L = new Float64Array(n * n);
   let maxDiag = 0;
   for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, A[i * n + i] + reg);
   const floor = 1e-12 * maxDiag;
-  for (let i = 0; i < n; i++) {
-    const oi = i * n;
-    for (let j = 0; j <= i; j++) {
-      const oj = j * n;
-      let s0 = 0;
-      let s1 = 0;
-      let k = 0;
-      for (; k + 1 < j; k += 2) {
-        s0 += L[oi + k] * L[oj + k];
-        s1 += L[oi + k + 1] * L[oj + k + 1];
+  const T = new Float64Array(16);
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const rows = Math.min(4, n - i0);
+    if (rows === 4) {
+      const a0 = i0 * n;
+      const a1 = a0 + n;
+      const a2 = a1 + n;
+      const a3 = a2 + n;
+      for (let j0 = 0; j0 < i0; j0 += 4) {
+        gramTile(L, a0, a1, a2, a3, j0 * n, n, j0, T);
+        for (let a = 0; a < 4; a++) {
+          const oi = (i0 + a) * n;
+          for (let c = 0; c < 4; c++) {
+            const j = j0 + c;
+            const oj = j * n;
+            let s = T[4 * a + c];
+            for (let k = j0; k < j; k++) s += L[oi + k] * L[oj + k];
+            L[oi + j] = (A[oi + j] - s) / L[oj + j];
+          }
+        }
       }
-      if (k < j) s0 += L[oi + k] * L[oj + k];
-      const s = A[oi + j] - (s0 + s1);
-      if (i === j) {
-        const p = s + reg;
-        if (!(p > floor)) return undefined;
-        L[oi + i] = Math.sqrt(p);
-      } else {
-        L[oi + j] = s / L[oj + j];
+    }
+    // The diagonal block (and every column of a short last block) by plain dot products.
+    for (let i = i0; i < i0 + rows; i++) {
+      const oi = i * n;
+      for (let j = rows === 4 ? i0 : 0; j <= i; j++) {
+        const oj = j * n;
+        let s = 0;
+        for (let k = 0; k < j; k++) s += L[oi + k] * L[oj + k];
+        s = A[oi + j] - s;
+        if (i === j) {
+          const p = s + reg;
+          if (!(p > floor)) return undefined;
+          L[oi + i] = Math.sqrt(p);
+        } else {
+          L[oi + j] = s / L[oj + j];
+        }
       }
     }
   }
@@ -84,6 +114,108 @@ export function choleskySolve(A: Float64Array, b: Float64Array, n: number, reg =
     x[i] = s / L[i * n + i];
   }
   return x.every(Number.isFinite) ? x : undefined;
+}
+
+/**
+ * The 4 x 4 tile out[4 a + c] = sum_{k < len} M[ra + k] * M[cc + k] of rows ra = a0..a3
+ * against the four rows starting at c0 (stride `stride`), in 16 registers: each loaded value
+ * serves four products. Each sum runs over k in order from 0, as a plain dot product does.
+ */
+function gramTile(M: Float64Array, a0: number, a1: number, a2: number, a3: number, c0: number, stride: number, len: number, out: Float64Array): void {
+  const c1 = c0 + stride;
+  const c2 = c1 + stride;
+  const c3 = c2 + stride;
+  let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+  let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+  for (let k = 0; k < len; k++) {
+    const y0 = M[c0 + k], y1 = M[c1 + k], y2 = M[c2 + k], y3 = M[c3 + k];
+    let x = M[a0 + k];
+    s00 += x * y0; s01 += x * y1; s02 += x * y2; s03 += x * y3;
+    x = M[a1 + k];
+    s10 += x * y0; s11 += x * y1; s12 += x * y2; s13 += x * y3;
+    x = M[a2 + k];
+    s20 += x * y0; s21 += x * y1; s22 += x * y2; s23 += x * y3;
+    x = M[a3 + k];
+    s30 += x * y0; s31 += x * y1; s32 += x * y2; s33 += x * y3;
+  }
+  out[0] = s00; out[1] = s01; out[2] = s02; out[3] = s03;
+  out[4] = s10; out[5] = s11; out[6] = s12; out[7] = s13;
+  out[8] = s20; out[9] = s21; out[10] = s22; out[11] = s23;
+  out[12] = s30; out[13] = s31; out[14] = s32; out[15] = s33;
+}
+
+/**
+ * The normal equations' matrix A = Ft Ft^T ([d, d], full, row-major) of the transposed
+ * features Ft ([d, *] with row stride `stride`), over its columns [from, from + count).
+ * Lower-triangle 4 x 4 tiles in registers ({@link gramTile}: 8 loads per 16 products, against
+ * 5 per 4 when each row is taken against four others; about 1.5x faster at d = 200 over 400
+ * rows, measured), then mirrored. Every entry is one dot product over the rows in order: the
+ * result is the straightforward sum, bit for bit.
+ */
+export function normalMatrix(Ft: Float64Array, d: number, stride: number, count: number, from = 0): Float64Array {
+  const A = new Float64Array(d * d);
+  const T = new Float64Array(16);
+  const d4 = d - (d % 4);
+  for (let i0 = 0; i0 < d4; i0 += 4) {
+    const a0 = i0 * stride + from;
+    for (let j0 = 0; j0 <= i0; j0 += 4) {
+      gramTile(Ft, a0, a0 + stride, a0 + 2 * stride, a0 + 3 * stride, j0 * stride + from, stride, count, T);
+      for (let a = 0; a < 4; a++) for (let c = 0; c < 4; c++) A[(i0 + a) * d + j0 + c] = T[4 * a + c];
+    }
+  }
+  for (let i = d4; i < d; i++) {
+    const oi = i * stride + from;
+    for (let j = 0; j <= i; j++) {
+      const oj = j * stride + from;
+      let s = 0;
+      for (let k = 0; k < count; k++) s += Ft[oi + k] * Ft[oj + k];
+      A[i * d + j] = s;
+    }
+  }
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) A[j * d + i] = A[i * d + j];
+  return A;
+}
+
+/**
+ * Normal-equation matrices of single episodes (the sum of f f^T over their rows), keyed by
+ * the episode's observations, for {@link fitLinearBaseline}. Why: the meta-adapter fits the
+ * baseline on its K most recent episodes after every round, so with K = 4 and 2 episodes per
+ * round each episode's matrix is needed by two consecutive updates of its session, and the
+ * matrix is most of the fit's cost (200 features: 20,100 dot products over the rows).
+ * Entries are matched by their exact observation bits (a hash finds the candidate, a stored
+ * copy confirms it) and evicted oldest first; a hit does not refresh an entry, since an
+ * episode is reused only by the next few updates and refreshing would keep spent entries over
+ * fresh ones. Each entry holds d^2 float64 values (320 KB at RoboSumo's 98 observations):
+ * the default capacity, 128 entries (about 45 MB there), covers 64 sessions at 2 episodes
+ * per round.
+ *
+ * @example
+ *   const cache = new NormalMatrixCache();
+ *   fitLinearBaseline(batch, returns, undefined, { normalMatrices: cache });
+ */
+export class NormalMatrixCache {
+  private readonly entries = new Map<string, { observations: Uint32Array; matrix: Float64Array }>();
+
+  constructor(readonly capacity = 128) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The matrix of the episode with these observations ([len * O] float32), computing and storing it when absent. */
+  matrixOf(observations: Float32Array, observationSize: number, compute: () => Float64Array): Float64Array {
+    const bits = new Uint32Array(observations.buffer, observations.byteOffset, observations.length);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193);
+    const key = `${observationSize}:${bits.length}:${h >>> 0}`;
+    const hit = this.entries.get(key);
+    if (hit && hit.observations.every((v, i) => v === bits[i])) return hit.matrix;
+    const matrix = compute();
+    this.entries.delete(key);
+    this.entries.set(key, { observations: bits.slice(), matrix });
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    return matrix;
+  }
 }
 
 /**
@@ -119,44 +251,28 @@ export function fitLinearBaseline(batch: TrajectoryBatch, targets: Float32Array,
       y[r++] = target;
     }
   }
-  const A = new Float64Array(d * d);
+  const cache = options.normalMatrices;
+  let A: Float64Array;
+  if (cache && r === n) {
+    A = new Float64Array(d * d);
+    let from = 0;
+    for (const e of list) {
+      const len = episodeLength(batch, e);
+      if (len === 0) continue;
+      const Ae = cache.matrixOf(batch.observations.subarray(e * H * O, (e * H + len) * O), O, () => normalMatrix(Ft, d, n, len, from));
+      for (let i = 0; i < A.length; i++) A[i] += Ae[i];
+      from += len;
+    }
+  } else {
+    A = normalMatrix(Ft, d, n, r);
+  }
   const rhs = new Float64Array(d);
   for (let i = 0; i < d; i++) {
     const oi = i * n;
     let b = 0;
     for (let k = 0; k < r; k++) b += Ft[oi + k] * y[k];
     rhs[i] = b;
-    // Lower triangle, four columns per pass so that each Ft[i] value is loaded once per four products.
-    let j = 0;
-    for (; j + 3 <= i; j += 4) {
-      const o0 = j * n;
-      const o1 = o0 + n;
-      const o2 = o1 + n;
-      const o3 = o2 + n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let k = 0; k < r; k++) {
-        const a = Ft[oi + k];
-        s0 += a * Ft[o0 + k];
-        s1 += a * Ft[o1 + k];
-        s2 += a * Ft[o2 + k];
-        s3 += a * Ft[o3 + k];
-      }
-      A[i * d + j] = s0;
-      A[i * d + j + 1] = s1;
-      A[i * d + j + 2] = s2;
-      A[i * d + j + 3] = s3;
-    }
-    for (; j <= i; j++) {
-      const oj = j * n;
-      let s0 = 0;
-      for (let k = 0; k < r; k++) s0 += Ft[oi + k] * Ft[oj + k];
-      A[i * d + j] = s0;
-    }
   }
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) A[j * d + i] = A[i * d + j];
   let reg = options.regCoeff ?? 1e-5;
   const tries = options.maxTries ?? 10;
   for (let k = 0; k <= tries; k++, reg *= 10) {

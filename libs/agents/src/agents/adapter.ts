@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { Rng } from '@chameleon/core';
 import { tf, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
-import { importanceSurrogate, isStepSizePolicy, likelihoodRatio, type Policy } from '@chameleon/rl';
+import { GaussianMlpPolicy, NormalMatrixCache, importanceSurrogate, isStepSizePolicy, likelihoodRatio, type Policy } from '@chameleon/rl';
 import type { Agent, EpisodeRecord } from '../agent';
-import { rowsWithAdvantages } from '../batch';
+import { rowsWithAdvantages, type Rows } from '../batch';
+import { gaussianMlpSurrogateGradient } from '../surrogate-gradient';
 import { paramsFor, type AdaptationJob, type AgentContext, type AgentFactory } from '../context';
 
 export const metaAdapterConfig = z
@@ -30,7 +31,9 @@ export type MetaAdapterConfig = z.infer<typeof metaAdapterConfig>;
  * previous phi, so each step's ratio pi_theta / pi_phi_prev corrects for the policy that
  * acted). alpha is per-parameter when the checkpoint learned it. With `alpha` given per inner
  * step (a list of lists, Algorithm 1's M steps) the update repeats on the same trajectories,
- * each step's ratio taken at its own phi.
+ * each step's ratio taken at its own phi. `normalMatrices` keeps episodes' baseline
+ * normal-equation matrices across updates (each episode is in K / episodes-per-round
+ * consecutive updates of its session).
  */
 export function importanceCorrectedUpdate(
   policy: Policy,
@@ -38,10 +41,41 @@ export function importanceCorrectedUpdate(
   alpha: ReadonlyArray<Float32Array | number> | ReadonlyArray<ReadonlyArray<Float32Array | number>>,
   episodes: readonly EpisodeRecord[],
   discount: number,
+  normalMatrices?: NormalMatrixCache,
 ): Float32Array[] {
-  const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: discount });
+  const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: discount }, normalMatrices);
   if (rows.n === 0) return theta.map((t) => t.slice());
   const steps = (Array.isArray(alpha[0]) ? alpha : [alpha]) as ReadonlyArray<ReadonlyArray<Float32Array | number>>;
+  const values = policy instanceof GaussianMlpPolicy ? gaussianMlpSteps(policy, theta, steps, rows) : tfjsSteps(policy, theta, steps, rows);
+  // Importance weights of rows the current policy has moved far from can overflow (exp of a
+  // large log-ratio), and one such row makes the whole step NaN: acting on it would emit NaN
+  // actions. Such a step is dropped: the session falls back to theta, the meta-learned start.
+  if (!values.every((v) => v.every(Number.isFinite))) return theta.map((t) => t.slice());
+  return values;
+}
+
+/**
+ * A gaussian-mlp's steps with its gradient written out ({@link gaussianMlpSurrogateGradient}:
+ * the same values to float32 rounding, several times faster on wasm), phi = theta + alpha *
+ * grad in float32 as tfjs computes it.
+ */
+function gaussianMlpSteps(policy: GaussianMlpPolicy, theta: readonly Float32Array[], steps: ReadonlyArray<ReadonlyArray<Float32Array | number>>, rows: Rows): Float32Array[] {
+  let phi = theta.map((t) => t.slice());
+  for (const a of steps) {
+    const grads = gaussianMlpSurrogateGradient(policy, phi, rows.observations, rows.actions, rows.logProbs, rows.advantages, rows.n);
+    phi = phi.map((t, i) => {
+      const ai = a[i];
+      const g = grads[i];
+      const next = new Float32Array(t.length);
+      for (let j = 0; j < t.length; j++) next[j] = t[j] + Math.fround((typeof ai === 'number' ? ai : ai.length === 1 ? ai[0] : ai[j]) * g[j]);
+      return next;
+    });
+  }
+  return phi;
+}
+
+/** Any other policy's steps, with tfjs's automatic gradient. */
+function tfjsSteps(policy: Policy, theta: readonly Float32Array[], steps: ReadonlyArray<ReadonlyArray<Float32Array | number>>, rows: Rows): Float32Array[] {
   const out = tf.tidy(() => {
     let phi = theta.map((v, i) => tf.tensor(v, policy.spec[i].shape as number[]));
     const obs = tf.tensor2d(rows.observations, [rows.n, policy.observationSize]);
@@ -54,13 +88,9 @@ export function importanceCorrectedUpdate(
     }
     return phi;
   });
-  const values = out.map((t) => t.dataSync() as Float32Array);
+  const values = out.map((t) => Float32Array.from(t.dataSync()));
   tf.dispose(out);
-  // Importance weights of rows the current policy has moved far from can overflow (exp of a
-  // large log-ratio), and one such row makes the whole step NaN: acting on it would emit NaN
-  // actions. Such a step is dropped: the session falls back to theta, the meta-learned start.
-  if (!values.every((v) => v.every(Number.isFinite))) return theta.map((t) => t.slice());
-  return values.map((v) => Float32Array.from(v));
+  return values;
 }
 
 /** A step size as a tensor: a number, one value per tensor ([1], broadcast) or one per parameter. */
@@ -109,6 +139,8 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
     const { acting, theta, alpha } = metaAdapterParts(policy, paramsFor(policy, ckpt.params, `checkpoint ${config.checkpoint}`), byName, config.stepSize);
     // What a worker rebuilds to run the update: the acting policy's plugin and configuration.
     const actingSpec = isStepSizePolicy(policy) ? { architecture: 'gaussian-mlp', config: policy.base.config as unknown as Record<string, unknown> } : ckpt.policy;
+    // Inline updates share one cache of episodes' baseline matrices (a worker keeps its own).
+    const normalMatrices = ctx.offloadAdaptation ? undefined : new NormalMatrixCache();
     const agent: Agent = {
       kind: 'agent',
       name: 'meta-adapter',
@@ -128,7 +160,7 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
             recent = [...recent, ...episodes].slice(-config.recentEpisodes);
             const used = { episodesUsed: recent.length };
             if (!ctx.offloadAdaptation) {
-              phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount);
+              phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount, normalMatrices);
               return used;
             }
             return ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: recent, discount: config.discount }).then((p) => {
