@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- agents [--seconds 60] [--opponents 32] [--modes worker,inline] [--steps 100] [--episodes 2]`
+ * `npm run bench -- agents [--seconds 60] [--opponents 32] [--modes worker,inline] [--workers 2] [--steps 100] [--episodes 2]`
  *
  * Load benchmark of the agent-server on loopback: a child process serves the meta-adapter
  * (a "gaussian-mlp-step-sizes" policy of RoboSumo's size, 98 -> 64 -> 64 -> 8, learned alpha
@@ -9,8 +9,8 @@
  * starts i x stagger / opponents ms late, so rounds do not all end at once.
  * Reported: server-side action handling p50/p99 and adaptation time (the server's metrics),
  * client round-trip p50/p99 per Observe (includes the wait behind other streams' work, gRPC
- * and this process's scheduling), errors. Modes: adaptation in a worker thread (AdaptationPool)
- * or inline on the event loop; `solo` times the update alone. Results: BENCHMARKS.md, section "Agent server".
+ * and this process's scheduling), errors. Modes: adaptation in `workers` worker threads
+ * (AdaptationPool) or inline on the event loop; `solo` times the update alone. Results: BENCHMARKS.md, section "Agent server".
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ interface Snapshot {
 }
 
 /** The server side (child process): checkpoint, agent-server, metrics on request. */
-async function serve(mode: string): Promise<void> {
+async function serve(mode: string, workers: number): Promise<void> {
   const { initBackend } = require('@chameleon/nn') as typeof import('@chameleon/nn');
   const { createRegistry } = require('@chameleon/builtins') as typeof import('@chameleon/builtins');
   const { StepSizePolicy, stepSizePolicyConfig } = require('@chameleon/rl') as typeof import('@chameleon/rl');
@@ -49,7 +49,7 @@ async function serve(mode: string): Promise<void> {
     model: { architecture: 'gaussian-mlp-step-sizes', config: config as unknown as Record<string, unknown> }, backend: 'wasm', createdUnixMs: 0, trainees: [],
   });
   const registry = createRegistry();
-  const pool = mode === 'worker' ? new AdaptationPool(1, 'wasm') : undefined;
+  const pool = mode === 'worker' ? new AdaptationPool(workers, 'wasm') : undefined;
   await pool?.ready();
   const ctx = agentContext(registry, pool ? { offloadAdaptation: (job) => pool.run(job) } : {});
   const service = agentServerService(fieldAgents([{ name: 'meta', plugin: 'meta-adapter', config: { checkpoint, recentEpisodes: 4 } }], registry, ctx));
@@ -83,8 +83,8 @@ const ask = <T>(child: ChildProcess, msg: string, key: string) =>
   });
 
 /** One mode: a fresh server process, `opponents` streams for `seconds`. */
-async function loadRun(mode: string, seconds: number, opponents: number, steps: number, episodes: number, stagger: number) {
-  const child = fork(__filename, ['--serve', mode], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function loadRun(mode: string, seconds: number, opponents: number, steps: number, episodes: number, stagger: number, workers: number) {
+  const child = fork(__filename, ['--serve', mode, String(workers)], { execArgv: ['-r', '@swc-node/register'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const address = await ask<string>(child, '', 'address');
   const { connect, bearer, PlayClient } = require('@chameleon/transport') as typeof import('@chameleon/transport');
   const { AgentServiceClient, StepType } = require('@chameleon/proto') as typeof import('@chameleon/proto');
@@ -126,6 +126,7 @@ async function loadRun(mode: string, seconds: number, opponents: number, steps: 
   client.close();
   return {
     mode,
+    workers: mode === 'worker' ? workers : 0,
     seconds,
     opponents,
     steps,
@@ -142,17 +143,22 @@ async function loadRun(mode: string, seconds: number, opponents: number, steps: 
   };
 }
 
-/** The eq. 9 update alone, in this process: `calls` updates on 4 episodes of `steps` steps (no server, no concurrency). */
+/**
+ * The eq. 9 update alone, in this process (no server, no concurrency): `calls` updates on the
+ * same 4 episodes of `steps` steps (nothing cached), then `calls` updates as one session's
+ * rounds see them (the 4 most recent episodes, 2 new per round) with a cache of episodes'
+ * baseline matrices, as a worker keeps.
+ */
 async function soloUpdate(steps: number, calls: number) {
   const { initBackend } = require('@chameleon/nn') as typeof import('@chameleon/nn');
-  const { StepSizePolicy, stepSizePolicyConfig } = require('@chameleon/rl') as typeof import('@chameleon/rl');
+  const { NormalMatrixCache, StepSizePolicy, stepSizePolicyConfig } = require('@chameleon/rl') as typeof import('@chameleon/rl');
   const { importanceCorrectedUpdate } = require('@chameleon/agents') as typeof import('@chameleon/agents');
   const { Rng } = require('@chameleon/core') as typeof import('@chameleon/core');
   await initBackend('wasm');
   const policy = new StepSizePolicy(stepSizePolicyConfig.parse({ observationSize: OBS, actionSize: 8, hidden: [64, 64], initStd: 0.5 }));
   const { policy: theta, alpha } = policy.split(policy.init(1));
   const rng = new Rng(1);
-  const episodes = Array.from({ length: 4 }, () => {
+  const episodes = Array.from({ length: 2 * calls + 2 }, () => {
     const observations = new Float32Array(steps * OBS).map(() => rng.normal());
     const r = policy.base.act(theta, observations, steps, rng);
     return { length: steps, observations, actions: r.actions, logProbs: r.logProbs, rewards: new Float32Array(steps).map(() => rng.normal()), discounts: new Float32Array(steps).fill(1) };
@@ -160,10 +166,26 @@ async function soloUpdate(steps: number, calls: number) {
   const ms = new Float64Array(calls);
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
-    importanceCorrectedUpdate(policy.base, theta, alpha, episodes, 0.99);
+    importanceCorrectedUpdate(policy.base, theta, alpha, episodes.slice(0, 4), 0.99);
     ms[i] = performance.now() - t0;
   }
-  return { mode: 'solo', calls, rows: 4 * steps, updateP50Ms: pct(ms.subarray(1), calls - 1, 50), updateP99Ms: pct(ms.subarray(1), calls - 1, 99), loadAverage: loadavg()[0] };
+  const cache = new NormalMatrixCache();
+  const cached = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    importanceCorrectedUpdate(policy.base, theta, alpha, episodes.slice(2 * i, 2 * i + 4), 0.99, cache);
+    cached[i] = performance.now() - t0;
+  }
+  return {
+    mode: 'solo',
+    calls,
+    rows: 4 * steps,
+    updateP50Ms: pct(ms.subarray(1), calls - 1, 50),
+    updateP99Ms: pct(ms.subarray(1), calls - 1, 99),
+    cachedUpdateP50Ms: pct(cached.subarray(1), calls - 1, 50),
+    cachedUpdateP99Ms: pct(cached.subarray(1), calls - 1, 99),
+    loadAverage: loadavg()[0],
+  };
 }
 
 export async function runAgents(argv: string[]): Promise<number> {
@@ -176,17 +198,22 @@ export async function runAgents(argv: string[]): Promise<number> {
   const steps = Number(arg('steps', '100'));
   const episodes = Number(arg('episodes', '2'));
   const stagger = Number(arg('stagger-ms', '2000'));
+  // As the agent-server's default pool (apps/agent-server/src/context.ts).
+  const workers = Number(arg('workers', '2'));
   const results = [];
   for (const mode of arg('modes', 'solo,worker,inline').split(',')) {
     if (mode === 'solo') {
-      const r = await soloUpdate(steps, 21);
-      console.log(`solo: eq. 9 update on ${r.rows} rows alone: p50 ${r.updateP50Ms.toFixed(1)} ms, p99 ${r.updateP99Ms.toFixed(1)} ms (load ${r.loadAverage.toFixed(1)})`);
+      const r = await soloUpdate(steps, 101);
+      console.log(
+        `solo: eq. 9 update on ${r.rows} rows alone: p50 ${r.updateP50Ms.toFixed(1)} ms, p99 ${r.updateP99Ms.toFixed(1)} ms; ` +
+          `as a session's rounds (2 of 4 episodes' baseline matrices cached): p50 ${r.cachedUpdateP50Ms.toFixed(1)} ms, p99 ${r.cachedUpdateP99Ms.toFixed(1)} ms (load ${r.loadAverage.toFixed(1)})`,
+      );
       results.push(r);
       continue;
     }
-    const r = await loadRun(mode, seconds, opponents, steps, episodes, stagger);
+    const r = await loadRun(mode, seconds, opponents, steps, episodes, stagger, workers);
     console.log(
-      `${mode}: ${r.observes} actions (${r.observesPerSecond.toFixed(0)}/s), ${r.rounds} rounds, ${r.errors} errors; server action p50 ${r.server.actionP50Ms.toFixed(3)} ms p99 ${r.server.actionP99Ms.toFixed(3)} ms; ` +
+      `${mode}${r.workers ? ` (${r.workers} worker${r.workers > 1 ? 's' : ''})` : ''}: ${r.observes} actions (${r.observesPerSecond.toFixed(0)}/s), ${r.rounds} rounds, ${r.errors} errors; server action p50 ${r.server.actionP50Ms.toFixed(3)} ms p99 ${r.server.actionP99Ms.toFixed(3)} ms; ` +
         `client RTT p50 ${r.clientRttP50Ms.toFixed(2)} ms p99 ${r.clientRttP99Ms.toFixed(2)} ms; adaptation p50 ${r.server.adaptationP50Ms.toFixed(1)} ms p99 ${r.server.adaptationP99Ms.toFixed(1)} ms; load ${r.loadAverage.map((x) => x.toFixed(1)).join(' -> ')}`,
     );
     results.push(r);
@@ -200,7 +227,7 @@ export async function runAgents(argv: string[]): Promise<number> {
 }
 
 if (process.argv[2] === '--serve') {
-  serve(process.argv[3]).catch((e) => {
+  serve(process.argv[3], Number(process.argv[4] ?? 1)).catch((e) => {
     console.error(e);
     process.exit(1);
   });

@@ -15,8 +15,10 @@ const named = (p: Parameters | undefined, field: string): NamedParams | undefine
 export interface AgentContextOptions {
   /**
    * Where agents' between-round updates run. Default: a pool of `adaptationWorkers` worker
-   * threads (default 1), so that an update never holds up other opponents' actions; with
-   * `adaptationWorkers: 0` and no function, inline on the event loop.
+   * threads (default 2), so that an update never holds up other opponents' actions; with
+   * `adaptationWorkers: 0` and no function, inline on the event loop. Two rather than one
+   * even on 2 cores: with 32 closed-loop opponents rounds end in bursts, and a second worker
+   * cut the adaptation p99 from 313-605 ms to 250-295 ms (BENCHMARKS.md, "Agent server").
    */
   readonly offloadAdaptation?: AgentContext['offloadAdaptation'];
   readonly adaptationWorkers?: number;
@@ -27,7 +29,7 @@ export interface AgentContextOptions {
  * between-round updates run in worker threads (see {@link AgentContextOptions}).
  */
 export function agentContext(registry: PluginRegistry, options: AgentContextOptions = {}): AgentContext {
-  const workers = options.adaptationWorkers ?? 1;
+  const workers = options.adaptationWorkers ?? 2;
   let pool: AdaptationPool | undefined;
   const offload = options.offloadAdaptation ?? (workers > 0 ? (job: AdaptationJob) => (pool ??= new AdaptationPool(workers, 'auto')).run(job) : undefined);
   const cache = new Map<string, CheckpointContent>();
