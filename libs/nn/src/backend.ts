@@ -1,3 +1,4 @@
+import { installTransposeFreeMatMul } from './kernels/matmul';
 import { tf } from './tf';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -55,6 +56,7 @@ export async function initBackend(preference: BackendPreference = 'auto', log?: 
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
+        if (name === 'wasm') installTransposeFreeMatMul();
         const simd = name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined;
         const threads = name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) : undefined;
         chosen = { name, detail, simd, threads };
