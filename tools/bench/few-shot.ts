@@ -4,11 +4,13 @@
  * minus gRPC (sample tasks, render their images, meta-gradient through the learner's host
  * entry point, Adam step).
  *
- *   npm run bench -- few-shot [--filters 64] [--batch 4] [--iterations 10] [--repeats 2] [--warmup 2]
+ *   npm run bench -- few-shot [--filters 64] [--batch 2] [--iterations 10] [--repeats 2] [--warmup 2]
  *                            [--only maml,protonets] [--quick] [--write]
  *
  * Protocol: procedural Omniglot-like tasks (28x28x1), 5-way 1-shot, 5 x 1 support and 5 x 15
- * query images per task, meta-batch 4 tasks (Finn et al. used 32 for 5-way Omniglot), conv-4
+ * query images per task, meta-batch 2 tasks (Finn et al. used 32 for 5-way Omniglot; at 4,
+ * MAML++'s second-order tape through 2 inner steps outgrows the wasm backend's 4 GB heap at 64
+ * filters and the process aborts inside XNNPACK), conv-4
  * with 64 filters and batch norm; inner loop 1 step (lr 0.4) for the gradient-based learners,
  * 3 for Reptile, 2 for MAML++ (its paper: 5; second order, as its config defaults to no
  * first-order phase). Each algorithm warms up
@@ -102,7 +104,7 @@ export async function runFewShot(argv: string[]): Promise<number> {
   const onlyAt = argv.indexOf('--only');
   const o: FewShotOptions = {
     filters: num('--filters', 64),
-    batch: num('--batch', 4),
+    batch: num('--batch', 2),
     ways: 5,
     shots: 1,
     query: 15,
