@@ -6,3 +6,4 @@ export * from './mlp';
 export * from './losses';
 export * from './kernels';
 export * from './conv4';
+export * from './compare';

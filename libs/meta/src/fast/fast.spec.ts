@@ -1,4 +1,4 @@
-import { initBackend, Mlp, mlpConfig, tf, wasmKernelsActive, type Tensor } from '@chameleon/nn';
+import { initBackend, maxRelError, Mlp, mlpConfig, tf, wasmKernelsActive, type Tensor } from '@chameleon/nn';
 import { firstOrderMetaGradient, Maml, secondOrderMetaGradient } from '../algorithms/maml';
 import { paramsOf, sinusoidBatch } from '../test-helpers';
 import type { MetaBatch, MetaGradientInput, MetaGradientOutput } from '../types';
@@ -16,25 +16,12 @@ beforeAll(async () => {
  */
 const TOL = 2e-5;
 
-function relDiff(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return diff / scale;
-}
-
 /** Every output of the two paths, compared; returns the worst gradient difference. */
 function expectSame(fused: MetaGradientOutput, generic: MetaGradientOutput): number {
-  expect(relDiff(fused.metaLoss, generic.metaLoss)).toBeLessThan(TOL);
-  expect(relDiff(fused.supportLosses, generic.supportLosses)).toBeLessThan(TOL);
-  if (generic.metaAccuracy) expect(relDiff(fused.metaAccuracy!, generic.metaAccuracy)).toBeLessThan(TOL);
-  const worst = Math.max(...fused.grads.map((g, i) => relDiff(g, generic.grads[i])));
+  expect(maxRelError(fused.metaLoss, generic.metaLoss)).toBeLessThan(TOL);
+  expect(maxRelError(fused.supportLosses, generic.supportLosses)).toBeLessThan(TOL);
+  if (generic.metaAccuracy) expect(maxRelError(fused.metaAccuracy!, generic.metaAccuracy)).toBeLessThan(TOL);
+  const worst = Math.max(...fused.grads.map((g, i) => maxRelError(g, generic.grads[i])));
   expect(worst).toBeLessThan(TOL);
   return worst;
 }
@@ -62,7 +49,7 @@ describe.each(['relu', 'tanh'] as const)('fused MAML, %s MLP 1-40-40-1', (activa
       // Control: the first-order gradient differs from the second-order one by far more
       // than TOL, so the comparison above can tell a missing Hessian term.
       const fo = new Maml({ firstOrder: true }).metaGradient(input);
-      expect(Math.max(...fo.grads.map((g, i) => relDiff(g, generic.grads[i])))).toBeGreaterThan(100 * TOL);
+      expect(Math.max(...fo.grads.map((g, i) => maxRelError(g, generic.grads[i])))).toBeGreaterThan(100 * TOL);
     });
   });
 

@@ -1,3 +1,4 @@
+import { maxRelError } from '../compare';
 import { initBackend } from '../backend';
 import { tf, type Tensor } from '../tf';
 import { batchNorm, conv2d, type Pads } from './ops';
@@ -6,20 +7,6 @@ import { maxPool2x2, poolGather, poolScatter } from './pool';
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** Largest |a - b| over the largest |b|. */
-function relError(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return diff / scale;
-}
 
 /** The convolution as im2col + matMul from tfjs ops, all twice differentiable on wasm. */
 function referenceConv(x: Tensor, w: Tensor, [t, b, l, r]: Pads): Tensor {
@@ -68,7 +55,7 @@ describe('conv2d (twice differentiable)', () => {
       const w = tf.randomNormal(ws, 0, 1, 'float32', 5);
       const got = derivatives((a, b) => conv2d(a, b, pads), x, w);
       const want = derivatives((a, b) => referenceConv(a, b, pads), x, w);
-      got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+      got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
     });
   });
 
@@ -76,11 +63,11 @@ describe('conv2d (twice differentiable)', () => {
     tf.tidy(() => {
       const x = tf.randomNormal([2, 7, 7, 1], 0, 1, 'float32', 6) as tf.Tensor4D;
       const w = tf.randomNormal([3, 3, 1, 4], 0, 1, 'float32', 7) as tf.Tensor4D;
-      expect(relError(conv2d(x, w, [1, 1, 1, 1], false), tf.conv2d(x, w, 1, 'same'))).toBeLessThan(1e-6);
+      expect(maxRelError(conv2d(x, w, [1, 1, 1, 1], false), tf.conv2d(x, w, 1, 'same'))).toBeLessThan(1e-6);
       const [gx, gw] = tf.grads((a: Tensor, b: Tensor) => tf.sum(conv2d(a, b, [1, 1, 1, 1], false)))([x, w]);
       expect(tf.max(tf.abs(gx)).dataSync()[0]).toBe(0);
       const [, want] = tf.grads((a: Tensor, b: Tensor) => tf.sum(referenceConv(a, b, [1, 1, 1, 1])))([x, w]);
-      expect(relError(gw, want)).toBeLessThan(TOL);
+      expect(maxRelError(gw, want)).toBeLessThan(TOL);
     });
   });
 });
@@ -100,7 +87,7 @@ describe('maxPool2x2 (twice differentiable)', () => {
   it.each([[[2, 6, 6, 3]], [[1, 7, 5, 2]]])('equals tf.maxPool and the cpu backend\'s gradient of it, shape %j', async (shape) => {
     const x = separated(shape, 1);
     const r = tf.randomNormal([shape[0], shape[1] >> 1, shape[2] >> 1, shape[3]], 0, 1, 'float32', 2);
-    expect(relError(maxPool2x2(x), tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'))).toBe(0);
+    expect(maxRelError(maxPool2x2(x), tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'))).toBe(0);
     const got = tf.grad((a: Tensor) => tf.sum(tf.mul(r, maxPool2x2(a))))(x).dataSync();
     const [xv, rv] = [x.dataSync(), r.dataSync()];
     await tf.setBackend('cpu');
@@ -132,7 +119,7 @@ describe('maxPool2x2 (twice differentiable)', () => {
       // The gradient is linear in x inside a region of fixed argmax; eps * |v| << 0.05 stays in it.
       const eps = 1e-3;
       const fd = tf.div(tf.sub(grad(tf.add(x, tf.mul(eps, v))), grad(tf.sub(x, tf.mul(eps, v)))), 2 * eps);
-      expect(relError(hvp, fd)).toBeLessThan(1e-2);
+      expect(maxRelError(hvp, fd)).toBeLessThan(1e-2);
       expect(tf.max(tf.abs(hvp)).dataSync()[0]).toBeGreaterThan(0.1);
     });
   });
@@ -150,7 +137,7 @@ describe('batchNorm (transductive, per group)', () => {
         const { mean, variance } = tf.moments(part, [0, 1, 2]);
         return tf.batchNorm(part, mean, variance, beta, gamma, 1e-3);
       }), 0);
-      expect(relError(got, want)).toBeLessThan(1e-5);
+      expect(maxRelError(got, want)).toBeLessThan(1e-5);
     });
   });
 

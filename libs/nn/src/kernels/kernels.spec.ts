@@ -1,3 +1,4 @@
+import { maxRelError } from '../compare';
 import { initBackend } from '../backend';
 import { tf, type Tensor } from '../tf';
 import { columnSum, dense, matMulT, mulAdd2, relu, reluMask, taskMatMul, taskMatMulReference, wasmKernelsActive } from './index';
@@ -5,20 +6,6 @@ import { columnSum, dense, matMulT, mulAdd2, relu, reluMask, taskMatMul, taskMat
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** Largest |a - b| relative to the largest |b| (float32 sums of up to a few hundred terms). */
-function relError(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return diff / scale;
-}
 
 // float32 has ~6e-8 relative precision; sums of <= 250 products in another order differ by
 // at most ~1e-6 relative in practice. 1e-5 leaves margin yet catches any indexing error (O(1)).
@@ -53,7 +40,7 @@ describe('taskMatMul', () => {
           const opts = { transposeA: ta, transposeB: tb, plus: variant === 'nt' ? 1 : 0.25 };
           const got = withGrads((x, y) => taskMatMul(x, y, T, opts), a, b);
           const want = withGrads((x, y) => taskMatMulReference(x, y, T, opts), a, b);
-          got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+          got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
         }
       });
     });
@@ -72,9 +59,9 @@ describe('taskMatMul', () => {
         tf.grads((x: Tensor, y: Tensor, z: Tensor) => tf.sum(tf.mul(w, f(x, y, T, { transposeA: ta, transposeB: tb, base: z, scale: -1.5, plus: 0.5 }))))([a, b, base]);
       const got = both(taskMatMul);
       const want = both(taskMatMulReference);
-      got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+      got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
       const value = taskMatMul(a, b, T, { transposeA: ta, transposeB: tb, base, scale: -1.5, plus: 0.5 });
-      expect(relError(value, taskMatMulReference(a, b, T, { transposeA: ta, transposeB: tb, base, scale: -1.5, plus: 0.5 }))).toBeLessThan(TOL);
+      expect(maxRelError(value, taskMatMulReference(a, b, T, { transposeA: ta, transposeB: tb, base, scale: -1.5, plus: 0.5 }))).toBeLessThan(TOL);
     });
   });
 
@@ -96,7 +83,7 @@ describe('taskMatMul', () => {
           const all = (mm: typeof taskMatMul) => [f(mm)(a, b, base, bias), ...tf.grads((x: Tensor, y: Tensor, z: Tensor, c: Tensor) => tf.sum(tf.mul(w, f(mm)(x, y, z, c))))([a, b, base, bias])];
           const got = all(taskMatMul);
           const want = all(taskMatMulReference);
-          got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+          got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
         }
       });
     });
@@ -122,7 +109,7 @@ describe('dense, matMulT and columnSum', () => {
         tf.grads((p: Tensor, q: Tensor, r: Tensor) => tf.sum(tf.square(f(p, q, r))))([x, w, b]);
       const got = loss(dense);
       const want = loss((p, q, r) => tf.add(tf.matMul(p, q), r));
-      got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+      got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
     });
   });
 
@@ -135,7 +122,7 @@ describe('dense, matMulT and columnSum', () => {
       const b = tf.randomNormal(tb ? [n, k] : [k, n], 0, 1, 'float32', 8);
       const got = withGrads((x, y) => matMulT(x, y, ta, tb), a, b);
       const want = withGrads((x, y) => tf.matMul(x, y, ta, tb), a, b);
-      got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+      got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
     });
   });
 
@@ -145,8 +132,8 @@ describe('dense, matMulT and columnSum', () => {
       const w = tf.randomNormal([40, 1], 0, 1, 'float32', 9);
       const x = tf.randomNormal([25, 40], 0, 1, 'float32', 10);
       const d = tf.randomNormal([25, 1], 0, 1, 'float32', 11);
-      expect(relError(dense(x, w, tf.zeros([1])), tf.matMul(x, w))).toBeLessThan(TOL);
-      expect(relError(matMulT(d, w, false, true), tf.matMul(d, w, false, true))).toBeLessThan(TOL);
+      expect(maxRelError(dense(x, w, tf.zeros([1])), tf.matMul(x, w))).toBeLessThan(TOL);
+      expect(maxRelError(matMulT(d, w, false, true), tf.matMul(d, w, false, true))).toBeLessThan(TOL);
     });
   });
 });
@@ -156,9 +143,9 @@ describe('columnSum', () => {
     tf.tidy(() => {
       const x = tf.randomNormal([rows, cols], 0, 1, 'float32', 14);
       const w = tf.randomNormal([cols], 0, 1, 'float32', 15);
-      expect(relError(columnSum(x), tf.sum(x, 0))).toBeLessThan(TOL);
+      expect(maxRelError(columnSum(x), tf.sum(x, 0))).toBeLessThan(TOL);
       const g = tf.grad((v: Tensor) => tf.sum(tf.mul(w, columnSum(v))))(x);
-      expect(relError(g, tf.mul(tf.onesLike(x), w))).toBeLessThan(TOL);
+      expect(maxRelError(g, tf.mul(tf.onesLike(x), w))).toBeLessThan(TOL);
     });
   });
 });
@@ -171,7 +158,7 @@ describe('mulAdd2', () => {
       const f = (g: (p: Tensor, q: Tensor, r: Tensor, s: Tensor) => Tensor) => [g(a, b, c, d), ...tf.grads((p: Tensor, q: Tensor, r: Tensor, s: Tensor) => tf.sum(tf.mul(w, g(p, q, r, s))))([a, b, c, d])];
       const got = f(mulAdd2);
       const want = f((p, q, r, s) => tf.add(tf.mul(p, q), tf.mul(r, s)));
-      got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+      got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
     });
   });
 });
@@ -181,7 +168,7 @@ describe('relu and reluMask', () => {
     tf.tidy(() => {
       const x = tf.randomNormal([7, 5], 0, 1, 'float32', 16);
       const dy = tf.randomNormal([7, 5], 0, 1, 'float32', 17);
-      expect(relError(reluMask(dy, x), tf.mul(dy, tf.step(x)))).toBe(0);
+      expect(maxRelError(reluMask(dy, x), tf.mul(dy, tf.step(x)))).toBe(0);
     });
   });
 

@@ -1,3 +1,4 @@
+import { maxRelError } from '../compare';
 import { initBackend } from '../backend';
 import { tf, type Tensor } from '../tf';
 import { installTransposeFreeMatMul, transposeFreeMatMulInstalled } from './index';
@@ -5,20 +6,6 @@ import { installTransposeFreeMatMul, transposeFreeMatMulInstalled } from './inde
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** Largest |a - b| relative to the largest |b|. */
-function relError(a: Tensor, b: Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let diff = 0;
-  let scale = 1e-12;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return diff / scale;
-}
 
 // float32 sums of up to a few hundred products in another order: ~1e-6 relative at most.
 const TOL = 1e-5;
@@ -76,8 +63,8 @@ describe('transpose-free BatchMatMul on wasm', () => {
         const a = tf.randomNormal(ta ? swap(as) : as, 0, 1, 'float32', 1);
         const b = tf.randomNormal(tb ? swap(bs) : bs, 0, 1, 'float32', 2);
         const got = tf.matMul(a, b, ta, tb);
-        expect(relError(got, hostMatMul(a, b, ta, tb))).toBeLessThan(TOL);
-        expect(relError(got, tf.matMul(op(a, ta), op(b, tb)))).toBeLessThan(TOL);
+        expect(maxRelError(got, hostMatMul(a, b, ta, tb))).toBeLessThan(TOL);
+        expect(maxRelError(got, tf.matMul(op(a, ta), op(b, tb)))).toBeLessThan(TOL);
       });
     });
   });
@@ -114,7 +101,7 @@ describe('transpose-free BatchMatMul on wasm', () => {
         };
         const got = both(false);
         const want = both(true);
-        got.forEach((g, i) => expect(relError(g, want[i])).toBeLessThan(TOL));
+        got.forEach((g, i) => expect(maxRelError(g, want[i])).toBeLessThan(TOL));
         expect(tf.max(tf.abs(tf.sub(got[2], got[0]))).dataSync()[0]).toBeGreaterThan(1e-4); // second order differs from first
       });
     });
