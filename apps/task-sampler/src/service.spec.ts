@@ -61,6 +61,20 @@ describe('TaskSampler over gRPC', () => {
     expect(await rejection(peers.sampleTasks({ ...ok, count: 0 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/count/) });
   });
 
+  it('draws a large request in slices (sliced.ts yields between them) that join up exactly', async () => {
+    const all = await peers.sampleTasks({ ...ok, count: 10_000 });
+    expect(all.map((t) => t.index)).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+    // Across a slice boundary (2,000 tasks each) the tasks are those drawn on their own.
+    const edge = await peers.sampleTasks({ ...ok, startIndex: 1_999, count: 3 });
+    expect(all.slice(1_999, 2_002).map((t) => t.id)).toEqual(edge.map((t) => t.id));
+    const pairs = await unaryCall(peers.taskSampler, peers.taskSampler.sampleTaskPairs, { family: 'nonstationary-ant', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, startIndex: 0, count: 1_003 }, 'pairs');
+    const tail = await unaryCall(peers.taskSampler, peers.taskSampler.sampleTaskPairs, { family: 'nonstationary-ant', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, startIndex: 999, count: 4 }, 'pairs');
+    expect(pairs.pairs.slice(999).map((p) => [p.current?.id, p.next?.id])).toEqual(tail.pairs.map((p) => [p.current?.id, p.next?.id]));
+    const seqs = await unaryCall(peers.taskSampler, peers.taskSampler.sampleSequences, { family: 'nonstationary-ant', familyConfig: {}, split: Split.SPLIT_TRAIN, seed: 1, firstSequence: 0, count: 300, length: 0 }, 'seq');
+    expect(seqs.sequences.map((q) => q.sequence)).toEqual(Array.from({ length: 300 }, (_, k) => k));
+    expect(seqs.sequences.every((q) => q.tasks.length === 7)).toBe(true);
+  });
+
   it('serves sequences and consecutive pairs of a sequence family', async () => {
     const families = await new Promise<ListFamiliesResponse>((resolve, reject) => peers.taskSampler.listFamilies({}, (e, r) => (e ? reject(e) : resolve(r))));
     expect(families.families.find((f) => f.name === 'nonstationary-ant')?.sequenceLength).toBe(7);

@@ -12,8 +12,9 @@ import {
   type SampleTaskPairsRequest,
   type SampleTaskPairsResponse,
 } from '@chameleon/proto';
-import { isSequenceFamily, samplePairs, sampleTasks, sequenceTasks, type TaskFamily } from '@chameleon/tasks';
+import { checkPairsRequest, checkSampleRequest, isSequenceFamily, samplePairs, sampleTasks, sequenceTasks, type TaskFamily } from '@chameleon/tasks';
 import { splitFromWire, splitToWire, taskToWire, unary, type HostedService } from '@chameleon/transport';
+import { SLICE, sliced } from './sliced';
 
 /**
  * The task sampler: seeded task streams from task-family plugins. Stateless apart from a
@@ -48,33 +49,42 @@ export function taskSamplerService(registry: PluginRegistry): HostedService {
           };
         }),
       })),
-      sampleTasks: unary<SampleTasksRequest, SampleTasksResponse>('TaskSampler.SampleTasks', (req) => {
+      sampleTasks: unary<SampleTasksRequest, SampleTasksResponse>('TaskSampler.SampleTasks', async (req) => {
         if (!req.family) throw invalidArgument('family', 'is required');
         const family = familyFor(req.family, req.familyConfig);
         const split = splitFromWire(req.split ?? Split.SPLIT_UNSPECIFIED, 'split');
-        const tasks = sampleTasks(family, { split, seed: req.seed, start: req.startIndex, count: req.count });
-        return { tasks: tasks.map(taskToWire) };
+        const request = { split, seed: req.seed, start: req.startIndex, count: req.count };
+        checkSampleRequest(family, request);
+        const tasks = await sliced(request.start, request.count, SLICE, (start, count) => sampleTasks(family, { ...request, start, count }).map(taskToWire));
+        return { tasks };
       }),
-      sampleSequences: unary<SampleSequencesRequest, SampleSequencesResponse>('TaskSampler.SampleSequences', (req) => {
+      sampleSequences: unary<SampleSequencesRequest, SampleSequencesResponse>('TaskSampler.SampleSequences', async (req) => {
         if (!req.family) throw invalidArgument('family', 'is required');
         const family = familyFor(req.family, req.familyConfig);
         const split = splitFromWire(req.split ?? Split.SPLIT_UNSPECIFIED, 'split');
         if (!Number.isInteger(req.count) || req.count < 1) throw invalidArgument('count', `must be >= 1, got ${req.count}`);
         const length = req.length || (isSequenceFamily(family) ? family.sequenceLength : 0);
         if (req.count * Math.max(1, length) > 100_000) throw resourceExhausted('count', `at most 100000 tasks per request, got ${req.count} x ${length}`);
-        return {
-          sequences: Array.from({ length: req.count }, (_, k) => ({
-            sequence: req.firstSequence + k,
-            tasks: sequenceTasks(family, split, req.seed, req.firstSequence + k, req.length || undefined).map(taskToWire),
+        const perSlice = Math.max(1, Math.floor(SLICE / Math.max(1, length)));
+        const sequences = await sliced(0, req.count, perSlice, (first, n) =>
+          Array.from({ length: n }, (_, k) => ({
+            sequence: req.firstSequence + first + k,
+            tasks: sequenceTasks(family, split, req.seed, req.firstSequence + first + k, req.length || undefined).map(taskToWire),
           })),
-        };
+        );
+        return { sequences };
       }),
-      sampleTaskPairs: unary<SampleTaskPairsRequest, SampleTaskPairsResponse>('TaskSampler.SampleTaskPairs', (req) => {
+      sampleTaskPairs: unary<SampleTaskPairsRequest, SampleTaskPairsResponse>('TaskSampler.SampleTaskPairs', async (req) => {
         if (!req.family) throw invalidArgument('family', 'is required');
         const family = familyFor(req.family, req.familyConfig);
         const split = splitFromWire(req.split ?? Split.SPLIT_UNSPECIFIED, 'split');
-        const pairs = samplePairs(family, { split, seed: req.seed, start: req.startIndex, count: req.count });
-        return { pairs: pairs.map(([current, next]) => ({ current: taskToWire(current), next: taskToWire(next) })) };
+        const request = { split, seed: req.seed, start: req.startIndex, count: req.count };
+        checkPairsRequest(family, request);
+        // Two tasks per pair.
+        const pairs = await sliced(request.start, request.count, SLICE / 2, (start, count) =>
+          samplePairs(family, { ...request, start, count }).map(([current, next]) => ({ current: taskToWire(current), next: taskToWire(next) })),
+        );
+        return { pairs };
       }),
     },
   };

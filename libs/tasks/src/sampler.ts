@@ -23,14 +23,8 @@ export type TaskSource = (request: SampleRequest) => Promise<Task[]>;
  *   const tasks = sampleTasks(sinusoid, { split: 'train', seed: 1, start: 0, count: 25 });
  */
 export function sampleTasks(family: TaskFamily, request: SampleRequest): Task[] {
+  checkSampleRequest(family, request);
   const { split, seed, start, count } = request;
-  if (!family.splits.includes(split)) {
-    throw invalidArgument('split', `family "${family.name}" has splits ${family.splits.join(', ')}, not "${split}"`);
-  }
-  if (!Number.isInteger(count) || count < 1) throw invalidArgument('count', `must be an integer >= 1, got ${count}`);
-  if (count > MAX_TASKS_PER_REQUEST) throw resourceExhausted('count', `at most ${MAX_TASKS_PER_REQUEST} tasks per request, got ${count}`);
-  if (!Number.isSafeInteger(start) || start < 0) throw invalidArgument('start_index', `must be a non-negative integer, got ${start}`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalidArgument('seed', `must be a uint32, got ${seed}`);
   const tasks: Task[] = [];
   for (let index = start; index < start + count; index++) {
     const params = family.draw(split, seed, index);
@@ -46,6 +40,21 @@ export function sampleTasks(family: TaskFamily, request: SampleRequest): Task[] 
     });
   }
   return tasks;
+}
+
+/**
+ * The checks {@link sampleTasks} makes before drawing (split, count within
+ * [1, MAX_TASKS_PER_REQUEST], start, seed): for callers that draw a large request in slices.
+ */
+export function checkSampleRequest(family: TaskFamily, request: SampleRequest): void {
+  const { split, seed, start, count } = request;
+  if (!family.splits.includes(split)) {
+    throw invalidArgument('split', `family "${family.name}" has splits ${family.splits.join(', ')}, not "${split}"`);
+  }
+  if (!Number.isInteger(count) || count < 1) throw invalidArgument('count', `must be an integer >= 1, got ${count}`);
+  if (count > MAX_TASKS_PER_REQUEST) throw resourceExhausted('count', `at most ${MAX_TASKS_PER_REQUEST} tasks per request, got ${count}`);
+  if (!Number.isSafeInteger(start) || start < 0) throw invalidArgument('start_index', `must be a non-negative integer, got ${start}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalidArgument('seed', `must be a uint32, got ${seed}`);
 }
 
 /** The stable content hash that identifies a task. */

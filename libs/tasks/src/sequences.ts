@@ -84,6 +84,17 @@ export function taskPairs(family: TaskFamily, split: SplitName, seed: number, se
   return tasks.slice(1).map((next, i) => [tasks[i], next]);
 }
 
+/** The checks {@link samplePairs} makes before drawing; returns the family as a sequence family. */
+export function checkPairsRequest(family: TaskFamily, request: SampleRequest) {
+  const f = asSequenceFamily(family);
+  if (f.sequenceLength < 2) throw invalidArgument('family', `"${f.name}" has sequences of length 1: no consecutive pairs`);
+  const { start, count } = request;
+  if (!Number.isInteger(count) || count < 1) throw invalidArgument('count', `must be an integer >= 1, got ${count}`);
+  if (2 * count > MAX_TASKS_PER_REQUEST) throw resourceExhausted('count', `at most ${MAX_TASKS_PER_REQUEST / 2} pairs per request, got ${count}`);
+  if (!Number.isSafeInteger(start) || start < 0) throw invalidArgument('start_index', `must be a non-negative integer, got ${start}`);
+  return f;
+}
+
 /**
  * A window of the stream of all consecutive pairs of the (split, seed) stream: pair p is
  * (T_{i+1}, T_{i+2}) of sequence floor(p / (L - 1)) with i = p mod (L - 1). What Algorithm 1
@@ -91,13 +102,9 @@ export function taskPairs(family: TaskFamily, split: SplitName, seed: number, se
  * Needs L >= 2.
  */
 export function samplePairs(family: TaskFamily, request: SampleRequest): Array<[Task, Task]> {
-  const f = asSequenceFamily(family);
+  const f = checkPairsRequest(family, request);
   const per = f.sequenceLength - 1;
-  if (per < 1) throw invalidArgument('family', `"${f.name}" has sequences of length 1: no consecutive pairs`);
   const { split, seed, start, count } = request;
-  if (!Number.isInteger(count) || count < 1) throw invalidArgument('count', `must be an integer >= 1, got ${count}`);
-  if (2 * count > MAX_TASKS_PER_REQUEST) throw resourceExhausted('count', `at most ${MAX_TASKS_PER_REQUEST / 2} pairs per request, got ${count}`);
-  if (!Number.isSafeInteger(start) || start < 0) throw invalidArgument('start_index', `must be a non-negative integer, got ${start}`);
   const out: Array<[Task, Task]> = [];
   // Draw each sequence once, however many of its pairs the window holds.
   for (let p = start; p < start + count; ) {
