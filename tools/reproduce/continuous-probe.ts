@@ -13,7 +13,10 @@
  *   <base>-cap1    importance weights truncated at 1
  *   <base>-K6      the last 6 episodes (this task's and the previous task's)
  * and prints each variant's mean return over T_2..T_7 with its paired difference from
- * meta-fixed (95% intervals over sequences). Diagnostic: see docs/results/continuous-adaptation.md.
+ * meta-fixed (95% intervals over sequences). With `--legs N` it instead measures what the
+ * nonstationarity costs a fixed policy: N episodes of T_1 (scale 1) and of T_7 (the two legs
+ * paralysed) of every sequence for theta and for the PPO policy, and their paired difference.
+ * Diagnostic: see docs/results/continuous-adaptation.md.
  */
 import { initBackend, tf, type Tensor } from '@chameleon/nn';
 import { createRegistry } from '@chameleon/builtins';
@@ -21,7 +24,8 @@ import { Rng } from '@chameleon/core';
 import { metaAdapterParts, rowsWithAdvantages, type Agent, type EpisodeRecord } from '@chameleon/agents';
 import type { Policy } from '@chameleon/rl';
 import { agentContext } from '../../apps/agent-server/src/context';
-import { evaluateSequences, mean, ci, setupLocomotion } from './continuous-locomotion';
+import { sequenceTasks } from '@chameleon/tasks';
+import { evaluateSequences, mean, ci, playEpisode, setupLocomotion } from './continuous-locomotion';
 
 const args = process.argv.slice(2);
 const flag = (n: string, f: string) => { const i = args.indexOf(`--${n}`); return i >= 0 ? args[i + 1] : f; };
@@ -80,6 +84,25 @@ function variant(acting: Policy, theta: Float32Array[], alpha: ReadonlyArray<Flo
   const meta = metaAdapterParts(policy, c.params.values, new Map(), 0.05);
   const ppo = metaAdapterParts(policy, c.baseline!.values, new Map(), 0.05);
   const alphaMeta = meta.alpha[0] as ReadonlyArray<Float32Array | number>;
+  const seqs = Number(flag('sequences', '24'));
+  const legs = Number(flag('legs', '0'));
+  if (legs > 0) {
+    for (const [name, p] of [['meta theta', meta], ['PPO', ppo]] as const) {
+      const agent = variant(p.acting, p.theta, [], 0, 1, Infinity);
+      const first: number[] = [];
+      const last: number[] = [];
+      for (let k = 0; k < seqs; k++) {
+        const tasks = sequenceTasks(s.family, 'train', Number(split), k);
+        const session = agent.session({ opponentId: `legs-${k}`, seed: k });
+        const play = (i: number) => mean(Array.from({ length: legs }, (_, e) => { const ep = playEpisode(s, agent, session, tasks[i], Number(split) * 100_003 + k * 1000 + i * 10 + e, 200); return mean(ep.rewards) * ep.length; }));
+        first.push(play(0));
+        last.push(play(tasks.length - 1));
+      }
+      const [a, b, d] = [ci(first), ci(last), ci(last.map((x, k) => x - first[k]))];
+      console.log(`${name}: T1 ${a.mean.toFixed(2)} [${a.lo.toFixed(1)}, ${a.hi.toFixed(1)}], T7 ${b.mean.toFixed(2)} [${b.lo.toFixed(1)}, ${b.hi.toFixed(1)}], T7 - T1 ${d.mean.toFixed(2)} [${d.lo.toFixed(1)}, ${d.hi.toFixed(1)}] (${seqs} sequences x ${legs} episodes)`);
+    }
+    return;
+  }
   const agents: Record<string, Agent> = {};
   const which = flag('variants', 'meta-fixed,meta-a1,meta-a0.5,meta-a0.25,meta-noIS,meta-cap1,meta-K6,ppo-fixed,ppo-a1,ppo-a0.25').split(',');
   for (const w of which) {
@@ -93,7 +116,6 @@ function variant(acting: Policy, theta: Float32Array[], alpha: ReadonlyArray<Flo
     else if (v === 'K6') agents[w] = variant(p.acting, p.theta, al, 1, 6, Infinity);
     else throw new Error(`unknown variant ${w}`);
   }
-  const seqs = Number(flag('sequences', '24'));
   const ev = evaluateSequences(s, agents, seqs, 3, 200, Number(split), (l) => console.log(l));
   const ref = ev['meta-fixed'] ?? Object.values(ev)[0];
   const after = (r: typeof ref) => Array.from({ length: seqs }, (_, k) => mean(r.byPosition.slice(1).map((p) => p[k])));
