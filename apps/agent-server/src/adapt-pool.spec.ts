@@ -33,4 +33,25 @@ describe('AdaptationPool (worker threads for between-round updates)', () => {
     remote.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(inline[k])));
     await expect(pool.run({ ...job, policy: { architecture: 'no-such-policy', config: {} } })).rejects.toMatchObject({ code: 'INTERNAL' });
   }, 60_000);
+
+  it('sends a session back to the worker of its last update when that worker is no busier, else to the least busy', async () => {
+    const two = new AdaptationPool(2, 'wasm');
+    try {
+      await two.ready();
+      const theta = policy.init(1);
+      const alpha = [policy.spec.map(() => 0.05)];
+      const job = (session: string, seed: number) => ({ policy: { architecture: 'gaussian-mlp', config: config as unknown as Record<string, unknown> }, theta, alpha, episodes: [episode(seed)], discount: 0.99, session });
+      await two.run(job('a', 4));
+      expect(two.workerOf('a')).toBe(0);
+      // Worker 0 busy with b: a goes to the idle worker 1 ...
+      await Promise.all([two.run(job('b', 5)), two.run(job('a', 6))]);
+      expect([two.workerOf('b'), two.workerOf('a')]).toEqual([0, 1]);
+      // ... and, both idle again, stays there (without affinity the first idle worker, 0, would take it).
+      const phi = await two.run(job('a', 7));
+      expect(two.workerOf('a')).toBe(1);
+      importanceCorrectedUpdate(policy, theta, alpha, [episode(7)], 0.99).forEach((t, k) => expect(Array.from(phi[k])).toEqual(Array.from(t)));
+    } finally {
+      await two.close();
+    }
+  }, 60_000);
 });

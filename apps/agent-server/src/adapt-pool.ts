@@ -10,6 +10,9 @@ interface Slot {
   inFlight: number;
 }
 
+/** Sessions whose worker the pool remembers. */
+const AFFINITY_SESSIONS = 4096;
+
 type Pending = { resolve: (phi: Float32Array[]) => void; reject: (e: Error) => void; slot: Slot };
 
 /**
@@ -25,6 +28,8 @@ type Pending = { resolve: (phi: Float32Array[]) => void; reject: (e: Error) => v
 export class AdaptationPool {
   private readonly slots: Slot[];
   private readonly pending = new Map<number, Pending>();
+  /** Session -> the worker of its last update, most recent last (bounded: sessions end without telling the pool). */
+  private readonly affinity = new Map<string, Slot>();
   private next = 1;
 
   constructor(size: number, backend: BackendPreference = 'wasm') {
@@ -58,7 +63,12 @@ export class AdaptationPool {
   }
 
   run(job: AdaptationJob): Promise<Float32Array[]> {
-    const slot = this.slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    // The least busy worker; among equally busy ones, the one that ran this session's last
+    // update (its cache holds the baseline matrices of the episodes this update shares with it).
+    const least = Math.min(...this.slots.map((s) => s.inFlight));
+    const previous = job.session === undefined ? undefined : this.affinity.get(job.session);
+    const slot = previous && previous.inFlight === least ? previous : this.slots.find((s) => s.inFlight === least)!;
+    if (job.session !== undefined) this.remember(job.session, slot);
     const id = this.next++;
     // A pending update keeps the process alive (e.g. a local `chameleon play` awaiting it).
     if (slot.inFlight++ === 0) slot.worker.ref();
@@ -66,6 +76,18 @@ export class AdaptationPool {
       this.pending.set(id, { resolve, reject, slot });
       slot.worker.postMessage({ id, job });
     });
+  }
+
+  private remember(session: string, slot: Slot): void {
+    this.affinity.delete(session);
+    this.affinity.set(session, slot);
+    if (this.affinity.size > AFFINITY_SESSIONS) this.affinity.delete(this.affinity.keys().next().value as string);
+  }
+
+  /** Which worker a session's next update would prefer (for tests and diagnostics). */
+  workerOf(session: string): number | undefined {
+    const slot = this.affinity.get(session);
+    return slot ? this.slots.indexOf(slot) : undefined;
   }
 
   private settle(m: { id: number; phi?: Float32Array[]; error?: string }): void {

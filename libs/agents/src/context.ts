@@ -43,6 +43,11 @@ export interface AdaptationJob {
   readonly alpha: ReadonlyArray<ReadonlyArray<Float32Array | number>>;
   readonly episodes: readonly EpisodeRecord[];
   readonly discount: number;
+  /**
+   * The session the update is for: a host may send a session's updates to the same worker,
+   * whose cache then holds the baseline matrices of the episodes the previous update used.
+   */
+  readonly session?: string;
 }
 
 /** An agent plugin's product: a factory bound to the host's context. */

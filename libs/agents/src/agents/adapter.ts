@@ -141,6 +141,7 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
     const actingSpec = isStepSizePolicy(policy) ? { architecture: 'gaussian-mlp', config: policy.base.config as unknown as Record<string, unknown> } : ckpt.policy;
     // Inline updates share one cache of episodes' baseline matrices (a worker keeps its own).
     const normalMatrices = ctx.offloadAdaptation ? undefined : new NormalMatrixCache();
+    let sessions = 0;
     const agent: Agent = {
       kind: 'agent',
       name: 'meta-adapter',
@@ -149,6 +150,7 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
       actionSize: acting.actionSize,
       session: ({ seed }) => {
         const rng = Rng.fromKeys('agent', seed);
+        const id = `meta-adapter/${++sessions}`;
         let phi = theta;
         let recent: EpisodeRecord[] = [];
         return {
@@ -163,7 +165,7 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
               phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount, normalMatrices);
               return used;
             }
-            return ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: recent, discount: config.discount }).then((p) => {
+            return ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: recent, discount: config.discount, session: id }).then((p) => {
               phi = p;
               return used;
             });
