@@ -5,7 +5,7 @@
  * entry point, Adam step).
  *
  *   npm run bench -- few-shot [--filters 64] [--batch 2] [--iterations 10] [--repeats 2] [--warmup 2]
- *                            [--only maml,protonets] [--quick] [--write]
+ *                            [--only maml,protonets] [--tasks-per-pass N] [--quick] [--write]
  *
  * Protocol: procedural Omniglot-like tasks (28x28x1), 5-way 1-shot, 5 x 1 support and 5 x 15
  * query images per task, meta-batch 2 tasks (Finn et al. used 32 for 5-way Omniglot; at 4,
@@ -62,6 +62,8 @@ export interface FewShotOptions {
   iterations: number;
   repeats: number;
   only?: string[];
+  /** Tasks per autodiff pass of the meta-gradient (0: the whole batch), as the learner's --tasks-per-pass. */
+  tasksPerPass?: number;
 }
 
 /** One algorithm's meta-training loop on conv-4, as the meta-optimiser runs it. */
@@ -80,7 +82,7 @@ export function fewShotLoop(c: Case, o: FewShotOptions) {
   return (): number => {
     const tasks = sampleTasks(family, { split: 'train', seed: 1, start: i * o.batch, count: o.batch });
     const batch = source.sample(tasks, { supportSize: o.ways * o.shots, querySize: o.ways * o.query, seed: Rng.fromKeys('data', 1, i).seed() });
-    const r = metaGradientHost(algorithm, model, params, batch, c.inner);
+    const r = metaGradientHost(algorithm, model, params, batch, c.inner, undefined, { tasksPerPass: o.tasksPerPass ?? 0 });
     ({ params, state } = optimiserStep(opt, names, params, r.grads, state));
     i++;
     return r.metaLoss;
@@ -111,6 +113,7 @@ export async function runFewShot(argv: string[]): Promise<number> {
     iterations: num('--iterations', quick ? 3 : 10),
     repeats: num('--repeats', quick ? 1 : 2),
     only: onlyAt >= 0 ? argv[onlyAt + 1].split(',') : undefined,
+    tasksPerPass: argv.includes('--tasks-per-pass') ? num('--tasks-per-pass', 1) : 0,
   };
   const backend = (await initBackend('wasm')).name;
   const cases = FEW_SHOT_CASES.filter((c) => !o.only || o.only.includes(c.id));

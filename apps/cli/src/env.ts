@@ -13,6 +13,7 @@ export const ENV = {
   evaluator: 'CHAMELEON_EVALUATOR',
   runsDir: 'CHAMELEON_RUNS_DIR',
   allowAnyOutputDir: 'CHAMELEON_ALLOW_ANY_OUTPUT_DIR',
+  tasksPerPass: 'CHAMELEON_TASKS_PER_PASS',
   traceFile: 'CHAMELEON_TRACE_FILE',
   maxMessageBytes: 'CHAMELEON_MAX_MESSAGE_BYTES',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',

@@ -62,6 +62,7 @@ program
   .option('--learner <address>', 'learner host:port')
   .option('--evaluator <address>', 'evaluator host:port (meta-optimiser)')
   .option('--runs-dir <dir>', 'folder for runs (meta-optimiser)')
+  .option('--tasks-per-pass <n>', 'learner: tasks per MetaGradient autodiff pass, 0 = whole batch (lower it when a batch outgrows memory)')
   .option('--allow-any-output-dir', "meta-optimiser: let StartRun's output_dir / resume_from name folders outside --runs-dir (trusted callers only)")
   .option('--plugins <modules>', 'comma-separated external plugin modules')
   .option('--trace-file <file>', 'write spans as JSON lines here (when no OTLP endpoint is set)')

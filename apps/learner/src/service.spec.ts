@@ -48,6 +48,21 @@ describe('Learner over gRPC', () => {
     expect((await peers.metaGradient(request())).gradient?.tensors).toHaveLength(6);
   });
 
+  it('with tasksPerPass differentiates a few tasks at a time and returns the same meta-gradient', async () => {
+    const single = await serveForTest([learnerService(createRegistry(), { tasksPerPass: 1 })], { maxMessageBytes: MAX });
+    const other = new Peers({ taskSampler: '127.0.0.1:1', simulators: ['127.0.0.1:1'], learner: single.address }, { maxMessageBytes: 8 * MAX });
+    try {
+      const [a, b] = [await peers.metaGradient(request()), await other.metaGradient(request())];
+      const [ga, gb] = [paramValues(paramsFromWire(a.gradient), names), paramValues(paramsFromWire(b.gradient), names)];
+      ga.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - gb[i][j])).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)))));
+      expect(b.metaLoss).toBeCloseTo(a.metaLoss, 5);
+      expect(fromWire(b.supportLosses, 'x').shape).toEqual([4, 2]);
+    } finally {
+      other.close();
+      await single.shutdown(1000);
+    }
+  });
+
   it('returns the in-process meta-gradient, loss and support trace', async () => {
     const res = await peers.metaGradient(request());
     const local = metaGradientHost(new Maml(), model, theta, hostBatch, { steps: 1, learningRate: 0.01 });

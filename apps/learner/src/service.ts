@@ -1,5 +1,5 @@
 import { check, invalidArgument, stableStringify } from '@chameleon/core';
-import { adaptHost, metaGradientHost, predictHost, type MetaAlgorithm } from '@chameleon/meta';
+import { adaptHost, metaGradientHost, predictHost, type MetaAlgorithm, type MetaGradientOptions } from '@chameleon/meta';
 import { currentBackend, type FunctionalModel, type LossName } from '@chameleon/nn';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
@@ -70,7 +70,7 @@ class Builders {
  * The learner: inner loops and meta-gradients on the compute backend. Stateless per
  * request, so any replica can serve any call.
  */
-export function learnerService(registry: PluginRegistry): HostedService {
+export function learnerService(registry: PluginRegistry, options: MetaGradientOptions = {}): HostedService {
   const build = new Builders(registry);
   const policies = new PolicyHandlers(registry);
   const backend = () => currentBackend()?.name ?? 'unknown';
@@ -83,7 +83,7 @@ export function learnerService(registry: PluginRegistry): HostedService {
         const algorithm = build.algorithm(req.algorithm, req.algorithmConfig);
         const spec = algorithm.paramSpec(model);
         const params = paramValues(paramsFromWire(req.params), spec.map((p) => p.name));
-        const r = metaGradientHost(algorithm, model, params, batchFromWire(req.batch), innerFrom(req.inner), lossName(req.loss));
+        const r = metaGradientHost(algorithm, model, params, batchFromWire(req.batch), innerFrom(req.inner), lossName(req.loss), options);
         return {
           gradient: paramsToWire(spec.map((p) => p.name), spec.map((p) => p.shape), r.grads),
           metaLoss: r.metaLoss,

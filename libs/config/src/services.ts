@@ -19,6 +19,12 @@ export const commonServiceConfig = z.object({
 export const learnerServiceConfig = commonServiceConfig.extend({
   /** Compute backend: auto picks tensorflow (if installed) -> wasm -> cpu. Default auto. */
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /**
+   * MetaGradient: tasks per autodiff pass (0: the whole batch at once). Lower it when a batch's
+   * tape outgrows the backend's memory (e.g. second-order MAML++ on a 64-filter conv-4 at meta-
+   * batch 4 aborts the wasm backend); the gradient is the same. Default 0.
+   */
+  tasksPerPass: z.number().int().min(0).default(0),
 });
 
 /** Where the other services are. */

@@ -102,6 +102,7 @@ export function metaGradientHost(
   batch: SupervisedBatch,
   inner: InnerLoopConfig,
   requestedLoss?: LossName,
+  options: MetaGradientOptions = {},
 ): HostMetaGradientResult {
   const spec = algorithm.paramSpec(model);
   checkParams(spec, params);
@@ -110,6 +111,55 @@ export function metaGradientHost(
   const T = checkExamples(model, batch.supportX, batch.supportY, 'support', loss);
   const Tq = checkExamples(model, batch.queryX, batch.queryY, 'query', loss, algorithm.name === 'reptile' || algorithm.name === 'pretrain' ? 0 : 1);
   check(Tq === T, 'query_inputs', `has ${Tq} tasks but support_inputs has ${T}`);
+  const per = options.tasksPerPass ?? 0;
+  check(Number.isInteger(per) && per >= 0, 'tasks_per_pass', `must be an integer >= 0 (0: the whole batch at once), got ${per}`);
+  if (per > 0 && per < T) return inPasses(algorithm, model, params, batch, inner, loss, per, T);
+  return onePass(algorithm, model, params, batch, inner, loss);
+}
+
+export interface MetaGradientOptions {
+  /**
+   * Tasks per autodiff pass; 0 (default) or >= T: the whole batch at once. Every meta-objective
+   * here is a mean over the batch's tasks, so the batch's gradient is the task-weighted mean of
+   * its passes' gradients (checked for every algorithm by the contract tests), while one pass
+   * holds only its own tasks' tape: a second-order conv-4 tape of a whole batch can outgrow the
+   * wasm backend's 4 GB heap, which aborts the process.
+   */
+  readonly tasksPerPass?: number;
+}
+
+/** Tasks [a, b) of a [T, ...] host tensor (a view, no copy). */
+function taskSlice<D extends HostTensor['dtype']>(h: HostTensor<D>, a: number, b: number): HostTensor<D> {
+  const size = h.data.length / h.shape[0];
+  return { dtype: h.dtype, shape: [b - a, ...h.shape.slice(1)], data: h.data.subarray(a * size, b * size) as HostTensor<D>['data'] };
+}
+
+function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName, per: number, T: number): HostMetaGradientResult {
+  const grads = params.map((p) => new Float64Array(p.length));
+  let metaLoss = 0;
+  let metaAccuracy: number | undefined;
+  const losses: Float32Array[] = [];
+  let columns = 0;
+  for (let a = 0; a < T; a += per) {
+    const b = Math.min(T, a + per);
+    const w = (b - a) / T;
+    const r = onePass(algorithm, model, params, { supportX: taskSlice(batch.supportX, a, b), supportY: taskSlice(batch.supportY, a, b), queryX: taskSlice(batch.queryX, a, b), queryY: taskSlice(batch.queryY, a, b) }, inner, loss);
+    r.grads.forEach((g, i) => {
+      const acc = grads[i];
+      for (let j = 0; j < g.length; j++) acc[j] += w * g[j];
+    });
+    metaLoss += w * r.metaLoss;
+    if (r.metaAccuracy !== undefined) metaAccuracy = (metaAccuracy ?? 0) + w * r.metaAccuracy;
+    losses.push(r.supportLosses.data);
+    columns = r.supportLosses.shape[1];
+  }
+  const all = new Float32Array(T * columns);
+  losses.reduce((off, l) => (all.set(l, off), off + l.length), 0);
+  return { grads: grads.map((g) => Float32Array.from(g)), metaLoss, supportLosses: float32([T, columns], all), metaAccuracy };
+}
+
+function onePass(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName): HostMetaGradientResult {
+  const spec = algorithm.paramSpec(model);
   const out = tf.tidy(() => {
     const theta = params.map((v, i) => tf.tensor(v, spec[i].shape as number[]));
     const b = { supportX: toTensor(batch.supportX), supportY: toTensor(batch.supportY), queryX: toTensor(batch.queryX), queryY: toTensor(batch.queryY) };

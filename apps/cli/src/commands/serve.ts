@@ -84,10 +84,11 @@ export async function serve(service: string, flags: Flags): Promise<void> {
       break;
     }
     case 'learner': {
-      const c = parse(learnerServiceConfig, { ...common(flags), backend: flags.backend ?? env('backend') });
+      const perPass = flags.tasksPerPass ?? env('tasksPerPass');
+      const c = parse(learnerServiceConfig, { ...common(flags), backend: flags.backend ?? env('backend'), tasksPerPass: perPass === undefined ? undefined : Number(perPass) });
       config = c;
       await backend(c.backend);
-      hosted = learnerService(registry());
+      hosted = learnerService(registry(), { tasksPerPass: c.tasksPerPass });
       break;
     }
     case 'evaluator': {

@@ -70,7 +70,13 @@ const classification = new Mlp(mlpConfig.parse({ inputSize: 2, hidden: [8], outp
 const sizeOf = (p: ParamSpec) => p.shape.reduce((a, b) => a * b, 1);
 
 /** Runs the host contract against an algorithm (built fresh for each test by `make`). */
-export function describeAlgorithmContract(label: string, make: () => MetaAlgorithm, inner: InnerLoopConfig = { steps: 2, learningRate: 0.01 }): void {
+export function describeAlgorithmContract(
+  label: string,
+  make: () => MetaAlgorithm,
+  inner: InnerLoopConfig = { steps: 2, learningRate: 0.01 },
+  /** stochastic: every call draws new noise (MR-MAML), so passes are compared in shape only. */
+  options: { stochastic?: boolean } = {},
+): void {
   describe(`${label}: contract through metaGradientHost / adaptHost`, () => {
     it('regression: one finite gradient per meta-parameter of paramSpec, a [T, steps + 1] support trace', () => {
       const alg = make();
@@ -81,6 +87,30 @@ export function describeAlgorithmContract(label: string, make: () => MetaAlgorit
       expect(r.grads.some((g) => g.some((v) => v !== 0))).toBe(true);
       expect(r.supportLosses.shape).toEqual([4, inner.steps + 1]);
       expect(Number.isFinite(r.metaLoss)).toBe(true);
+    });
+
+    it('in passes of fewer tasks (tasksPerPass 1 and 2 of 3) gives the whole batch\'s gradient, meta-loss, accuracy and support trace', () => {
+      // Every meta-objective here is a mean over tasks (plus task-independent terms), so passes
+      // weighted by their tasks add up to the whole batch.
+      const alg = make();
+      const params = alg.init(classification, 7);
+      const b = classificationHostBatch(3, 6, 6, 2, 3, 8);
+      const whole = metaGradientHost(alg, classification, params, b, inner);
+      for (const tasksPerPass of [1, 2]) {
+        const r = metaGradientHost(alg, classification, params, b, inner, undefined, { tasksPerPass });
+        if (options.stochastic) {
+          expect(r.grads.map((g) => g.length)).toEqual(whole.grads.map((g) => g.length));
+          expect(r.grads.every((g) => g.every(Number.isFinite)) && Number.isFinite(r.metaLoss)).toBe(true);
+          expect(r.supportLosses.shape).toEqual(whole.supportLosses.shape);
+          continue;
+        }
+        r.grads.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - whole.grads[i][j])).toBeLessThan(1e-5 + 1e-4 * Math.abs(whole.grads[i][j]))));
+        expect(r.metaLoss).toBeCloseTo(whole.metaLoss, 5);
+        expect(r.metaAccuracy ?? -1).toBeCloseTo(whole.metaAccuracy ?? -1, 5);
+        expect(r.supportLosses.shape).toEqual(whole.supportLosses.shape);
+        Array.from(r.supportLosses.data).forEach((v, k) => expect(v).toBeCloseTo(whole.supportLosses.data[k], 5));
+      }
+      expect(() => metaGradientHost(alg, classification, params, b, inner, undefined, { tasksPerPass: -1 })).toThrow(/tasks_per_pass/);
     });
 
     it('classification (cross-entropy): finite gradients and a meta-accuracy in [0, 1]', () => {
