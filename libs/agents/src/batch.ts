@@ -1,4 +1,4 @@
-import { advantageConfig, discountedReturns, emptyBatch, fitLinearBaseline, gae, normaliseMasked, predictFinalValues, predictLinearBaseline, type AdvantageConfig, type NormalMatrixCache, type TrajectoryBatch } from '@chameleon/rl';
+import { advantageConfig, computeAdvantages, emptyBatch, type AdvantageConfig, type NormalMatrixCache } from '@chameleon/rl';
 import type { EpisodeRecord } from './agent';
 
 /** Real (unpadded) rows of recorded episodes, with advantages: what the update rules need. */
@@ -29,7 +29,7 @@ export function rowsWithAdvantages(episodes: readonly EpisodeRecord[], obsSize: 
     b.mask.fill(1, i * H, i * H + e.length);
     b.finalObservations.set(e.observations.subarray((e.length - 1) * obsSize, e.length * obsSize), i * obsSize);
   });
-  const adv = kept.length ? advantages(b, advantageConfig.parse(config), normalMatrices) : new Float32Array(0);
+  const adv = kept.length ? computeAdvantages(b, advantageConfig.parse(config), normalMatrices).advantages : new Float32Array(0);
   const n = kept.reduce((s, e) => s + e.length, 0);
   const rows: Rows = { n, observations: new Float32Array(n * obsSize), actions: new Float32Array(n * actSize), logProbs: new Float32Array(n), advantages: new Float32Array(n) };
   let r = 0;
@@ -41,19 +41,4 @@ export function rowsWithAdvantages(episodes: readonly EpisodeRecord[], obsSize: 
     r += e.length;
   });
   return rows;
-}
-
-/**
- * computeAdvantages of @chameleon/rl for a batch that is one task (the same calls, so the
- * same values), with the baseline fit given a cache of episodes' normal-equation matrices.
- */
-function advantages(b: TrajectoryBatch, config: AdvantageConfig, normalMatrices: NormalMatrixCache | undefined): Float32Array {
-  const all = Array.from({ length: b.episodes }, (_, e) => e);
-  const returns = discountedReturns(b, config.gamma);
-  const fit = fitLinearBaseline(b, returns, all, { regCoeff: config.baselineReg, normalMatrices });
-  const values = predictLinearBaseline(fit, b, all);
-  const finals = config.bootstrap === 'baseline' ? predictFinalValues(fit, b, all) : undefined;
-  const adv = gae(b, values, config.gamma, config.lambda, finals);
-  if (config.normalise) normaliseMasked(adv, b, all);
-  return adv;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fitLinearBaseline, predictFinalValues, predictLinearBaseline } from './baseline';
+import { fitLinearBaseline, predictFinalValues, predictLinearBaseline, type NormalMatrixCache } from './baseline';
 import { discountedReturns, gae, normaliseMasked } from './returns';
 import type { TrajectoryBatch } from './trajectory';
 
@@ -36,12 +36,14 @@ export interface Advantages {
  * MAML-RL's sample processing: per task (by `taskOf`), fit the linear baseline to the
  * discounted returns of that task's episodes, predict it on the same episodes, form GAE
  * advantages and normalise them. The baseline is fitted on the very data it is used on,
- * as in MAML's code (each task's D_i).
+ * as in MAML's code (each task's D_i). With `normalMatrices` the baseline fits reuse the
+ * normal-equation matrices of episodes seen before (an agent's update meets each episode in
+ * several consecutive rounds).
  *
  * @example
  *   const { advantages } = computeAdvantages(batch, advantageConfig.parse({}));
  */
-export function computeAdvantages(batch: TrajectoryBatch, config: AdvantageConfig): Advantages {
+export function computeAdvantages(batch: TrajectoryBatch, config: AdvantageConfig, normalMatrices?: NormalMatrixCache): Advantages {
   const returns = discountedReturns(batch, config.gamma);
   const values = new Float32Array(returns.length);
   const finals = new Float32Array(batch.episodes);
@@ -52,7 +54,7 @@ export function computeAdvantages(batch: TrajectoryBatch, config: AdvantageConfi
     else tasks.set(batch.taskOf[e], [e]);
   }
   for (const episodes of tasks.values()) {
-    const b = fitLinearBaseline(batch, returns, episodes, { regCoeff: config.baselineReg });
+    const b = fitLinearBaseline(batch, returns, episodes, { regCoeff: config.baselineReg, normalMatrices });
     predictLinearBaseline(b, batch, episodes, values);
     predictFinalValues(b, batch, episodes, finals);
   }
