@@ -5,6 +5,7 @@
  * tracking also starts from), then every agent plugin played along held-out sequences
  * T_1 .. T_7. Used by continuous.ts.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Rng } from '@chameleon/core';
 import { StepType, VectorEnv } from '@chameleon/envs';
 import { NonstationaryLegsFamily, ensureMujoco, nonstationaryEnv, nonstationaryEnvConfig } from '@chameleon/envs/src/mujoco';
@@ -27,6 +28,7 @@ import {
   taskAdvantages,
   unflattenHost,
   uploadTasks,
+  type AdvantageConfig,
   type TrajectoryBatch,
 } from '@chameleon/rl';
 import { samplePairs, sampleTasks, sequenceTasks, type Task } from '@chameleon/tasks';
@@ -56,9 +58,16 @@ export interface LocomotionOptions {
    * tasks, Algorithm 1's pairs (default 1: the whole batch).
    */
   readonly minibatches?: number;
+  /** Algorithm 1's optimiser steps per epoch when they differ from PPO's (default: minibatches). */
+  readonly metaMinibatches?: number;
   /** Algorithm 1's initial alpha (default 0.05). */
   readonly initialStepSize?: number;
+  /** GAE lambda for both learners' advantages and Algorithm 1's inner step (default 1: Monte Carlo, MAML-RL). */
+  readonly gaeLambda?: number;
 }
+
+/** The advantage settings both learners use: MAML-RL's, with o.gaeLambda. */
+export const locomotionAdvantages = (o: Pick<LocomotionOptions, 'gaeLambda'>) => advantageConfig.parse({ lambda: o.gaeLambda ?? 1 });
 
 export const mean = (xs: ArrayLike<number>) => (xs.length ? Array.from(xs).reduce((a, b) => a + b, 0) / xs.length : 0);
 
@@ -108,8 +117,8 @@ export function batchSteps(bs: readonly TrajectoryBatch[]) {
  * initialisation; the outer Adam state always starts fresh.
  */
 export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float32Array[]) {
-  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, minibatches: o.minibatches ?? 1, optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 } });
-  const adv = advantageConfig.parse({});
+  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, minibatches: o.metaMinibatches ?? o.minibatches ?? 1, advantages: locomotionAdvantages(o), optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 } });
+  const adv = locomotionAdvantages(o);
   let params = init ? init.map((p) => p.slice()) : s.policy.init(o.seed);
   let state: OptimiserState | undefined;
   const log: Array<Record<string, number>> = [];
@@ -140,11 +149,20 @@ export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float3
  * `epochs` passes of Adam steps on PPO's clipped surrogate on the policy part of `params` (alpha
  * untouched); each pass takes one step per minibatch (task j goes to minibatch j mod minibatches).
  */
-export function ppoUpdate(policy: StepSizePolicy, params: Float32Array[], batches: readonly TrajectoryBatch[], opt: OptimiserConfig, state: OptimiserState, epochs = 3, minibatches = 1): { params: Float32Array[]; state: OptimiserState } {
+export function ppoUpdate(
+  policy: StepSizePolicy,
+  params: Float32Array[],
+  batches: readonly TrajectoryBatch[],
+  opt: OptimiserConfig,
+  state: OptimiserState,
+  epochs = 3,
+  minibatches = 1,
+  adv: AdvantageConfig = advantageConfig.parse({}),
+): { params: Float32Array[]; state: OptimiserState } {
   const P = policy.policyTensors;
   const names = policy.spec.slice(0, P).map((p) => p.name);
   const sizes = params.slice(0, P).map((p) => p.length);
-  const data = uploadTasks(batches, taskAdvantages(batches, advantageConfig.parse({})));
+  const data = uploadTasks(batches, taskAdvantages(batches, adv));
   try {
     for (let e = 0; e < epochs; e++) {
       for (let m = 0; m < Math.min(minibatches, data.length); m++) {
@@ -177,9 +195,10 @@ export interface PpoResume {
 /**
  * PPO on single tasks drawn from the sequences (no adaptation): 2 x batch tasks per iteration.
  * With `from`, continues that run (same parameters, Adam state, and the task/seed stream from
- * its next iteration), so a run of N then M iterations equals one of N + M.
+ * its next iteration), so a run of N then M iterations equals one of N + M. `progress` is
+ * called every `every` iterations and after the last with where a run would resume from.
  */
-export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoIterations, from?: PpoResume) {
+export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoIterations, from?: PpoResume, progress?: (r: PpoResume, log: ReadonlyArray<Record<string, number>>) => void, every = 25) {
   const opt = optimiserConfig.parse({ learningRate: o.ppoLearningRate ?? 3e-3, clipNorm: 1 });
   const P = s.policy.policyTensors;
   let params = from ? from.params.map((p) => p.slice()) : s.policy.init(o.seed);
@@ -190,12 +209,74 @@ export function ppoTrain(s: Setup, o: LocomotionOptions, iterations = o.ppoItera
     const t0 = performance.now();
     const tasks = sampleTasks(s.family, { split: 'train', seed: o.seed + 1, start: it * 2 * o.batch, count: 2 * o.batch });
     const batches = collect(s, o, tasks.map(() => params), tasks, o.seed * 7919 + it);
-    ({ params, state } = ppoUpdate(s.policy, params, batches, opt, state, o.ppoEpochs ?? 3, o.minibatches ?? 1));
+    ({ params, state } = ppoUpdate(s.policy, params, batches, opt, state, o.ppoEpochs ?? 3, o.minibatches ?? 1, locomotionAdvantages(o)));
     const row = { iteration: it, return: batchReturn(batches), ...batchSteps(batches), seconds: (performance.now() - t0) / 1000 };
     log.push(row);
     if (it % 5 === 0 || it === first + iterations - 1) o.log(`ppo ${it}: return ${row.return.toFixed(1)}, ${row.seconds.toFixed(1)} s`);
+    if (progress && ((it + 1 - first) % every === 0 || it === first + iterations - 1)) progress({ params, state, iteration: it + 1 }, log);
   }
   return { params, state, iteration: first + iterations, log };
+}
+
+/** What a warm-start file holds: where PPO resumes, its log so far and the settings it ran with. */
+export interface WarmStartFile {
+  readonly settings: Record<string, unknown>;
+  readonly resume: PpoResume;
+  readonly log: ReadonlyArray<Record<string, number>>;
+  readonly seconds: number;
+}
+
+/** The settings a warm start depends on: resuming under others would mix two runs. */
+export const warmSettings = (o: LocomotionOptions) => ({
+  horizon: o.horizon,
+  batch: o.batch,
+  episodes: o.episodes,
+  hidden: o.hidden,
+  seed: o.seed,
+  ppoLearningRate: o.ppoLearningRate ?? 3e-3,
+  ppoEpochs: o.ppoEpochs ?? 3,
+  minibatches: o.minibatches ?? 1,
+  gaeLambda: o.gaeLambda ?? 1,
+});
+
+/** Writes a warm start atomically (a temporary file renamed over the old one). */
+export function saveWarmStart(path: string, w: WarmStartFile): void {
+  const plain = {
+    settings: w.settings,
+    resume: {
+      iteration: w.resume.iteration,
+      params: w.resume.params.map((p) => Array.from(p)),
+      state: { name: w.resume.state.name, step: w.resume.state.step, slots: Object.fromEntries(Object.entries(w.resume.state.slots).map(([k, v]) => [k, Array.from(v)])) },
+    },
+    log: w.log,
+    seconds: w.seconds,
+  };
+  writeFileSync(`${path}.tmp`, JSON.stringify(plain));
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Reads a warm start written by {@link saveWarmStart}; undefined when there is none. Throws
+ * when it was made with other settings (naming them), so a resumed run is one run.
+ */
+export function loadWarmStart(path: string, o: LocomotionOptions | undefined): WarmStartFile | undefined {
+  if (!existsSync(path)) return undefined;
+  const raw = JSON.parse(readFileSync(path, 'utf8'));
+  // Without options (a reader, not a resume), any settings are accepted.
+  const want = (o ? warmSettings(o) : {}) as Record<string, unknown>;
+  const differ = Object.keys(want).filter((k) => JSON.stringify(raw.settings?.[k]) !== JSON.stringify(want[k]));
+  if (differ.length) throw new Error(`warm start ${path} was made with other settings (${differ.map((k) => `${k}: ${JSON.stringify(raw.settings?.[k])} there, ${JSON.stringify(want[k])} now`).join('; ')}); use the same flags, another --warm-file, or delete it`);
+  const st = raw.resume.state;
+  return {
+    settings: raw.settings,
+    resume: {
+      iteration: raw.resume.iteration,
+      params: raw.resume.params.map((p: number[]) => Float32Array.from(p)),
+      state: { name: st.name, step: st.step, slots: Object.fromEntries(Object.entries(st.slots as Record<string, number[]>).map(([k, v]) => [k, Float32Array.from(v)])) },
+    },
+    log: raw.log,
+    seconds: raw.seconds,
+  };
 }
 
 /** One episode of `task` played by an agent session, recorded as the agent-server records it. */

@@ -1,6 +1,6 @@
 /**
  * `node -r @swc-node/register tools/reproduce/continuous-probe.ts --ckpt PATH [--seed 99]
- *   [--sequences 24] [--variants meta-fixed,meta-a1,...]`
+ *   [--sequences 24] [--variants meta-fixed,meta-a1,...] [--gae-lambda 1] [--warm FILE --legs N]`
  *
  * Does the eq. 9 step help a trained locomotion checkpoint (continuous.ts --part locomotion)?
  * Plays nonstationary-ant sequences T_1..T_7 (200-step episodes, 3 per task) that neither
@@ -15,7 +15,8 @@
  * and prints each variant's mean return over T_2..T_7 with its paired difference from
  * meta-fixed (95% intervals over sequences). With `--legs N` it instead measures what the
  * nonstationarity costs a fixed policy: N episodes of T_1 (scale 1) and of T_7 (the two legs
- * paralysed) of every sequence for theta and for the PPO policy, and their paired difference.
+ * paralysed) of every sequence for theta and for the PPO policy, and their paired difference
+ * (with `--warm FILE`, for the PPO policy of a warm-start file written by continuous.ts).
  * Diagnostic: see docs/results/continuous-adaptation.md.
  */
 import { initBackend, tf, type Tensor } from '@chameleon/nn';
@@ -25,12 +26,14 @@ import { metaAdapterParts, rowsWithAdvantages, type Agent, type EpisodeRecord } 
 import type { Policy } from '@chameleon/rl';
 import { agentContext } from '../../apps/agent-server/src/context';
 import { sequenceTasks } from '@chameleon/tasks';
-import { evaluateSequences, mean, ci, playEpisode, setupLocomotion } from './continuous-locomotion';
+import { evaluateSequences, loadWarmStart, mean, ci, playEpisode, setupLocomotion } from './continuous-locomotion';
 
 const args = process.argv.slice(2);
 const flag = (n: string, f: string) => { const i = args.indexOf(`--${n}`); return i >= 0 ? args[i + 1] : f; };
 const ckptPath = flag('ckpt', '/tmp/ca-lr2-runs/nonstationary-ant.ckpt');
 const split = flag('seed', '99');
+const warmPath = flag('warm', '');
+const lambda = Number(flag('gae-lambda', '1'));
 
 /**
  * eq. 9 with M = 1: theta + alpha (.) grad mean(w * log pi_theta * A), the weights w = min(ratio, cap)
@@ -38,7 +41,7 @@ const split = flag('seed', '99');
  * theta; cap 0: every weight 1).
  */
 function update(policy: Policy, theta: readonly Float32Array[], alpha: ReadonlyArray<Float32Array | number>, eps: readonly EpisodeRecord[], cap: number): Float32Array[] {
-  const rows = rowsWithAdvantages(eps, policy.observationSize, policy.actionSize, { gamma: 0.99 });
+  const rows = rowsWithAdvantages(eps, policy.observationSize, policy.actionSize, { gamma: 0.99, lambda });
   const out = tf.tidy(() => {
     const th = theta.map((v, i) => tf.tensor(v, policy.spec[i].shape as number[]));
     const obs = tf.tensor2d(rows.observations, [rows.n, policy.observationSize]);
@@ -79,10 +82,13 @@ function variant(acting: Policy, theta: Float32Array[], alpha: ReadonlyArray<Flo
   await initBackend('wasm');
   const s = await setupLocomotion({ horizon: 200, batch: 6, episodes: 3, metaIterations: 0, metaMinutes: 0, ppoIterations: 0, hidden: [64, 64], seed: 1, log: () => undefined });
   const ctx = agentContext(createRegistry(), { adaptationWorkers: 0 });
-  const c = ctx.readCheckpoint(ckptPath);
-  const policy = ctx.createPolicy(c.policy.architecture, c.policy.config);
-  const meta = metaAdapterParts(policy, c.params.values, new Map(), 0.05);
-  const ppo = metaAdapterParts(policy, c.baseline!.values, new Map(), 0.05);
+  // --warm: a warm-start file's PPO policy (alpha at 0.05) stands for both theta and the PPO policy.
+  const warm = warmPath ? loadWarmStart(warmPath, undefined) : undefined;
+  const c = warm ? undefined : ctx.readCheckpoint(ckptPath);
+  const policy: Policy = c ? ctx.createPolicy(c.policy.architecture, c.policy.config) : s.policy;
+  const meta = metaAdapterParts(policy, c ? c.params.values : [...warm!.resume.params], new Map(), 0.05);
+  const ppo = metaAdapterParts(policy, c ? c.baseline!.values : [...warm!.resume.params], new Map(), 0.05);
+  if (warm) console.log(`warm start ${warmPath}: ${warm.resume.iteration} PPO iterations`);
   const alphaMeta = meta.alpha[0] as ReadonlyArray<Float32Array | number>;
   const seqs = Number(flag('sequences', '24'));
   const legs = Number(flag('legs', '0'));

@@ -1,7 +1,8 @@
 /**
  * `npm run reproduce:continuous -- [--part locomotion|sumo|rl2|all] [--meta-iterations N]
  *   [--meta-minutes M] [--ppo-iterations N] [--warm-start-ppo W] [--meta-lr LR] [--meta-epochs E]
- *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--initial-alpha A]
+ *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--meta-minibatches N]
+ *   [--initial-alpha A] [--gae-lambda L] [--warm-file F]
  *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
@@ -12,18 +13,21 @@
  *     With --warm-start-ppo W: PPO first trains W iterations from scratch; Algorithm 1 then
  *     starts from that theta (alpha at its initial value) and PPO continues from the same
  *     parameters and Adam state for as many iterations as Algorithm 1 completed (both use
- *     2 x batch x episodes episodes per iteration, so equal total environment steps).
+ *     2 x batch x episodes episodes per iteration, so equal total environment steps). The
+ *     warm start is saved every 25 iterations to --warm-file (default
+ *     <runs>/nonstationary-ant-warm-start.json) and resumed from it: a rerun with the same
+ *     settings and a larger W continues it.
  *   sumo: iterated RoboSumo games against a learning (PPO-tracking) opponent; win rate by round.
  * Writes <out>/continuous-<part>.json, SVG plots and a checkpoint (agents load it by path).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { initBackend } from '@chameleon/nn';
 import { paramsToWire } from '@chameleon/tensor';
 import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
 import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
-import { ci, evaluateSequences, mean, metaTrain, ppoTrain, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
+import { ci, evaluateSequences, loadWarmStart, mean, metaTrain, ppoTrain, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
 import { lineChart, trainingChart } from './continuous-svg';
 import { runSumo } from './continuous-sumo';
 import { runRl2 } from './continuous-rl2';
@@ -45,6 +49,21 @@ export function memoryContext(content: CheckpointContent, createPolicy: AgentCon
   return { readCheckpoint: () => content, createPolicy };
 }
 
+/** W PPO iterations from scratch, resumed from and saved to `file` as they train. */
+function warmStartPpo(s: Awaited<ReturnType<typeof setupLocomotion>>, o: LocomotionOptions, iterations: number, file: string) {
+  mkdirSync(dirname(file), { recursive: true });
+  const saved = loadWarmStart(file, o);
+  const done = saved?.resume.iteration ?? 0;
+  if (done > iterations) throw new Error(`warm start ${file} already has ${done} iterations, more than --warm-start-ppo ${iterations}; pass at least ${done} or another --warm-file`);
+  if (saved) log(`warm start: resuming ${file} at iteration ${done}`);
+  const t0 = performance.now();
+  const earlier = saved?.log ?? [];
+  const seconds = () => (saved?.seconds ?? 0) + (performance.now() - t0) / 1000;
+  const save = (resume: PpoResume, rows: ReadonlyArray<Record<string, number>>) => saveWarmStart(file, { settings: warmSettings(o), resume, log: [...earlier, ...rows], seconds: seconds() });
+  const run = ppoTrain(s, o, iterations - done, saved?.resume, save);
+  return { params: run.params, state: run.state, iteration: run.iteration, log: [...earlier, ...run.log], seconds: seconds() };
+}
+
 async function locomotion() {
   const o: LocomotionOptions = {
     horizon: Number(flag('horizon', '100')),
@@ -61,16 +80,19 @@ async function locomotion() {
     ppoLearningRate: Number(flag('ppo-lr', '3e-3')),
     ppoEpochs: Number(flag('ppo-epochs', '3')),
     minibatches: Number(flag('minibatches', '1')),
+    metaMinibatches: Number(flag('meta-minibatches', flag('minibatches', '1'))),
     initialStepSize: Number(flag('initial-alpha', '0.05')),
+    gaeLambda: Number(flag('gae-lambda', '1')),
   };
   const warmStart = Number(flag('warm-start-ppo', '0'));
+  // The warm start is saved as it trains and resumed from this file, so an interrupted run loses at most 25 iterations.
+  const warmFile = resolve(flag('warm-file', join(runs, 'nonstationary-ant-warm-start.json')));
   const sequences = Number(flag('sequences', '10'));
   const s = await setupLocomotion(o);
   const load0 = loadavg()[0];
-  const tw = performance.now();
   // Warm start: W PPO iterations from scratch, the common starting point of both learners.
-  const warm = warmStart > 0 ? ppoTrain(s, o, warmStart) : undefined;
-  const tWarm = (performance.now() - tw) / 1000;
+  const warm = warmStart > 0 ? warmStartPpo(s, o, warmStart, warmFile) : undefined;
+  const tWarm = warm ? warm.seconds : 0;
   if (warm) log(`warm start: ${warm.log.length} PPO iterations in ${tWarm.toFixed(0)} s; Algorithm 1 and PPO continue from them`);
   const t0 = performance.now();
   const meta = metaTrain(s, o, warm?.params);
@@ -111,9 +133,9 @@ async function locomotion() {
   const ctx = memoryContext(content, () => s.policy);
   const K = o.episodes;
   const agents = {
-    'meta-adapter': metaAdapterAgent.create(metaAdapterAgent.configSchema.parse({ checkpoint: 'mem', recentEpisodes: K }))(ctx),
+    'meta-adapter': metaAdapterAgent.create(metaAdapterAgent.configSchema.parse({ checkpoint: 'mem', recentEpisodes: K, gaeLambda: o.gaeLambda }))(ctx),
     'no adaptation (PPO)': fixedPolicyAgent.create(fixedPolicyAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx),
-    'PPO tracking': ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx),
+    'PPO tracking': ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline', gaeLambda: o.gaeLambda }))(ctx),
     'meta theta, no adaptation': fixedPolicyAgent.create(fixedPolicyAgent.configSchema.parse({ checkpoint: 'mem', params: 'theta' }))(ctx),
   };
   const ev = evaluateSequences(s, agents, sequences, K, o.horizon, 7, log);

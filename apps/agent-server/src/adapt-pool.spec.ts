@@ -31,6 +31,10 @@ describe('AdaptationPool (worker threads for between-round updates)', () => {
     const job = { policy: { architecture: 'gaussian-mlp', config: config as unknown as Record<string, unknown> }, theta, alpha, episodes, discount: 0.99 };
     const [remote, inline] = [await pool.run(job), importanceCorrectedUpdate(policy, theta, alpha, episodes, 0.99)];
     remote.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(inline[k])));
+    // The job's GAE lambda reaches the worker.
+    const [remoteGae, inlineGae] = [await pool.run({ ...job, gaeLambda: 0.5 }), importanceCorrectedUpdate(policy, theta, alpha, episodes, { gamma: 0.99, lambda: 0.5 })];
+    remoteGae.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(inlineGae[k])));
+    expect(remoteGae.some((t, k) => t.some((v, j) => v !== inline[k][j]))).toBe(true);
     await expect(pool.run({ ...job, policy: { architecture: 'no-such-policy', config: {} } })).rejects.toMatchObject({ code: 'INTERNAL' });
   }, 60_000);
 

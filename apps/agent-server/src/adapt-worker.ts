@@ -25,7 +25,7 @@ parentPort?.on('message', async ({ id, job }: { id: number; job: AdaptationJob }
       policy = registry.create<Policy>('policy', job.policy.architecture, job.policy.config, 'policy.config');
       policies.set(key, policy);
     }
-    const phi = importanceCorrectedUpdate(policy, job.theta, job.alpha, job.episodes, job.discount, normalMatrices);
+    const phi = importanceCorrectedUpdate(policy, job.theta, job.alpha, job.episodes, { gamma: job.discount, lambda: job.gaeLambda ?? 1 }, normalMatrices);
     parentPort?.postMessage({ id, phi }, phi.map((p) => p.buffer as ArrayBuffer));
   } catch (e) {
     parentPort?.postMessage({ id, error: (e as Error).message ?? String(e) });

@@ -43,6 +43,8 @@ export interface AdaptationJob {
   readonly alpha: ReadonlyArray<ReadonlyArray<Float32Array | number>>;
   readonly episodes: readonly EpisodeRecord[];
   readonly discount: number;
+  /** GAE lambda of the advantages (absent: 1). */
+  readonly gaeLambda?: number;
   /**
    * The session the update is for: a host may send a session's updates to the same worker,
    * whose cache then holds the baseline matrices of the episodes the previous update used.

@@ -3,6 +3,7 @@ import { initBackend } from '@chameleon/nn';
 import { GaussianMlpPolicy, StepSizePolicy, gaussianMlpPolicyConfig, stepSizePolicyConfig, type Policy } from '@chameleon/rl';
 import type { EpisodeRecord } from '../agent';
 import type { AgentContext } from '../context';
+import { rowsWithAdvantages } from '../batch';
 import { importanceCorrectedUpdate, importanceWeights, metaAdapterAgent, metaAdapterConfig } from './adapter';
 
 beforeAll(async () => {
@@ -54,6 +55,21 @@ describe('meta-adapter (Algorithm 2, eq. 9)', () => {
     expect(a.some((t, k) => t.some((v, j) => v !== theta[k][j]))).toBe(true);
     const none = importanceCorrectedUpdate(gaussian, theta, gaussian.spec.map(() => 0), eps, 0.99);
     none.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(theta[k])));
+  });
+
+  it('forms the advantages with the configured GAE lambda (1 = the discount alone)', () => {
+    const theta = gaussian.init(1);
+    const eps = episodes(gaussian, theta, 2, 15, 3);
+    const alpha = gaussian.spec.map(() => 0.05);
+    const plain = importanceCorrectedUpdate(gaussian, theta, alpha, eps, 0.99);
+    const one = importanceCorrectedUpdate(gaussian, theta, alpha, eps, { gamma: 0.99, lambda: 1 });
+    one.forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(plain[k])));
+    // The step is linear in the advantages: lambda changes them, hence phi; the direct GAE form is checked in libs/rl.
+    const gae = importanceCorrectedUpdate(gaussian, theta, alpha, eps, { gamma: 0.99, lambda: 0.5 });
+    expect(gae.some((t, k) => t.some((v, j) => v !== plain[k][j]))).toBe(true);
+    const rowsHalf = rowsWithAdvantages(eps, 3, 2, { gamma: 0.99, lambda: 0.5 });
+    const rowsOne = rowsWithAdvantages(eps, 3, 2, { gamma: 0.99 });
+    expect(Array.from(rowsHalf.advantages)).not.toEqual(Array.from(rowsOne.advantages));
   });
 
   it('drops a step whose importance weights overflow (non-finite phi) and falls back to theta', () => {

@@ -18,6 +18,8 @@ export const metaAdapterConfig = z
     stepSize: z.number().min(0).default(0.1),
     /** Discount. Default 0.99. */
     discount: z.number().gt(0).max(1).default(0.99),
+    /** GAE lambda of the update's advantages. Default 1 (Monte Carlo returns minus the baseline, as MAML-RL); match what Algorithm 1 trained with. */
+    gaeLambda: z.number().min(0).max(1).default(1),
     /** Act with the mean. Default false. */
     deterministic: z.boolean().default(false),
   })
@@ -31,7 +33,8 @@ export type MetaAdapterConfig = z.infer<typeof metaAdapterConfig>;
  * previous phi, so each step's ratio pi_theta / pi_phi_prev corrects for the policy that
  * acted). alpha is per-parameter when the checkpoint learned it. With `alpha` given per inner
  * step (a list of lists, Algorithm 1's M steps) the update repeats on the same trajectories,
- * each step's ratio taken at its own phi. `normalMatrices` keeps episodes' baseline
+ * each step's ratio taken at its own phi. `returns` is the discount, or the discount and GAE
+ * lambda (default 1) of the advantages. `normalMatrices` keeps episodes' baseline
  * normal-equation matrices across updates (each episode is in K / episodes-per-round
  * consecutive updates of its session).
  */
@@ -40,10 +43,11 @@ export function importanceCorrectedUpdate(
   theta: readonly Float32Array[],
   alpha: ReadonlyArray<Float32Array | number> | ReadonlyArray<ReadonlyArray<Float32Array | number>>,
   episodes: readonly EpisodeRecord[],
-  discount: number,
+  returns: number | { readonly gamma: number; readonly lambda?: number },
   normalMatrices?: NormalMatrixCache,
 ): Float32Array[] {
-  const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: discount }, normalMatrices);
+  const { gamma, lambda = 1 } = typeof returns === 'number' ? { gamma: returns } : returns;
+  const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma, lambda }, normalMatrices);
   if (rows.n === 0) return theta.map((t) => t.slice());
   const steps = (Array.isArray(alpha[0]) ? alpha : [alpha]) as ReadonlyArray<ReadonlyArray<Float32Array | number>>;
   const values = policy instanceof GaussianMlpPolicy ? gaussianMlpSteps(policy, theta, steps, rows) : tfjsSteps(policy, theta, steps, rows);
@@ -141,6 +145,7 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
     const actingSpec = isStepSizePolicy(policy) ? { architecture: 'gaussian-mlp', config: policy.base.config as unknown as Record<string, unknown> } : ckpt.policy;
     // Inline updates share one cache of episodes' baseline matrices (a worker keeps its own).
     const normalMatrices = ctx.offloadAdaptation ? undefined : new NormalMatrixCache();
+    const returns = { gamma: config.discount, lambda: config.gaeLambda };
     let sessions = 0;
     const agent: Agent = {
       kind: 'agent',
@@ -162,10 +167,10 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
             recent = [...recent, ...episodes].slice(-config.recentEpisodes);
             const used = { episodesUsed: recent.length };
             if (!ctx.offloadAdaptation) {
-              phi = importanceCorrectedUpdate(acting, theta, alpha, recent, config.discount, normalMatrices);
+              phi = importanceCorrectedUpdate(acting, theta, alpha, recent, returns, normalMatrices);
               return used;
             }
-            return ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: recent, discount: config.discount, session: id }).then((p) => {
+            return ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: recent, discount: config.discount, gaeLambda: config.gaeLambda, session: id }).then((p) => {
               phi = p;
               return used;
             });
@@ -176,7 +181,7 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
         };
       },
     };
-    warmUp(ctx, acting, actingSpec, theta, alpha, config.discount);
+    warmUp(ctx, acting, actingSpec, theta, alpha, returns);
     return agent;
   },
 };
@@ -187,12 +192,12 @@ export const metaAdapterAgent: PluginManifest<'agent', MetaAdapterConfig, AgentF
  * against about 40 ms for a warm update). Offloaded: fire and forget (a failure there shows on
  * the first real round); inline: synchronous, at start-up.
  */
-function warmUp(ctx: AgentContext, acting: Policy, actingSpec: AdaptationJob['policy'], theta: Float32Array[], alpha: AdaptationJob['alpha'], discount: number): void {
+function warmUp(ctx: AgentContext, acting: Policy, actingSpec: AdaptationJob['policy'], theta: Float32Array[], alpha: AdaptationJob['alpha'], returns: { gamma: number; lambda: number }): void {
   const rng = new Rng(0);
   const steps = 64;
   const observations = Float32Array.from({ length: steps * acting.observationSize }, () => rng.normal());
   const { actions, logProbs } = acting.act(theta, observations, steps, rng);
   const episode: EpisodeRecord = { length: steps, observations, actions, logProbs, rewards: Float32Array.from({ length: steps }, () => rng.normal()), discounts: new Float32Array(steps).fill(1) };
-  if (ctx.offloadAdaptation) void ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: [episode], discount }).catch(() => undefined);
-  else importanceCorrectedUpdate(acting, theta, alpha, [episode], discount);
+  if (ctx.offloadAdaptation) void ctx.offloadAdaptation({ policy: actingSpec, theta, alpha, episodes: [episode], discount: returns.gamma, gaeLambda: returns.lambda }).catch(() => undefined);
+  else importanceCorrectedUpdate(acting, theta, alpha, [episode], returns);
 }

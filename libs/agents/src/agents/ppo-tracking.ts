@@ -22,6 +22,8 @@ export const ppoTrackingConfig = z
     optimiser: optimiserConfig.default(optimiserConfig.parse({ learningRate: 3e-4 })),
     /** Discount. Default 0.99. */
     discount: z.number().gt(0).max(1).default(0.99),
+    /** GAE lambda of the advantages. Default 1 (Monte Carlo returns minus the baseline). */
+    gaeLambda: z.number().min(0).max(1).default(1),
     /** Act with the mean. Default false. */
     deterministic: z.boolean().default(false),
   })
@@ -61,7 +63,7 @@ export const ppoTrackingAgent: PluginManifest<'agent', PpoTrackingConfig, AgentF
             return { action: r.actions, logProb: r.logProbs[0] };
           },
           endRound: (episodes) => {
-            const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: config.discount });
+            const rows = rowsWithAdvantages(episodes, policy.observationSize, policy.actionSize, { gamma: config.discount, lambda: config.gaeLambda });
             if (rows.n === 0) return { episodesUsed: 0 };
             for (let e = 0; e < config.epochs; e++) {
               const grads = tf.tidy(() => {
