@@ -5,12 +5,13 @@
  * entry point, Adam step).
  *
  *   npm run bench -- few-shot [--filters 64] [--batch 2] [--iterations 10] [--repeats 2] [--warmup 2]
- *                            [--only maml,protonets] [--tasks-per-pass N] [--quick] [--write]
+ *                            [--only maml,protonets] [--tasks-per-pass N] [--pass-memory-mb MiB] [--quick] [--write]
  *
  * Protocol: procedural Omniglot-like tasks (28x28x1), 5-way 1-shot, 5 x 1 support and 5 x 15
  * query images per task, meta-batch 2 tasks (Finn et al. used 32 for 5-way Omniglot; at 4,
  * MAML++'s second-order tape through 2 inner steps outgrows the wasm backend's 4 GB heap at 64
- * filters and the process aborts inside XNNPACK), conv-4
+ * filters in one pass, which aborted the process inside XNNPACK before the meta-gradient chose
+ * its pass size automatically, as the learner does: see --tasks-per-pass), conv-4
  * with 64 filters and batch norm; inner loop 1 step (lr 0.4) for the gradient-based learners,
  * 3 for Reptile, 2 for MAML++ (its paper: 5; second order, as its config defaults to no
  * first-order phase). Each algorithm warms up
@@ -23,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { Rng } from '@chameleon/core';
 import type { SupervisedSource } from '@chameleon/envs';
-import { initialState, metaGradientHost, optimiserConfig, optimiserStep, type MetaAlgorithm } from '@chameleon/meta';
+import { initialState, metaGradientHost, MIB, optimiserConfig, optimiserStep, PassPlanner, type MetaAlgorithm } from '@chameleon/meta';
 import { initBackend, tf, type FunctionalModel } from '@chameleon/nn';
 import { sampleTasks, type TaskFamily } from '@chameleon/tasks';
 import { createRegistry } from '@chameleon/builtins';
@@ -62,8 +63,10 @@ export interface FewShotOptions {
   iterations: number;
   repeats: number;
   only?: string[];
-  /** Tasks per autodiff pass of the meta-gradient (0: the whole batch), as the learner's --tasks-per-pass. */
+  /** Tasks per autodiff pass of the meta-gradient (0: automatic), as the learner's --tasks-per-pass. */
   tasksPerPass?: number;
+  /** Automatic mode's budget of one pass, MiB, as the learner's --pass-memory-mb (default 2048). */
+  passMemoryMb?: number;
 }
 
 /** One algorithm's meta-training loop on conv-4, as the meta-optimiser runs it. */
@@ -78,11 +81,12 @@ export function fewShotLoop(c: Case, o: FewShotOptions) {
   const names = spec.map((s) => s.name);
   let params = algorithm.init(model, 1);
   let state = initialState(opt, names, params.map((v) => v.length));
+  const planner = new PassPlanner({ budgetBytes: o.passMemoryMb === undefined ? undefined : o.passMemoryMb * MIB });
   let i = 0;
   return (): number => {
     const tasks = sampleTasks(family, { split: 'train', seed: 1, start: i * o.batch, count: o.batch });
     const batch = source.sample(tasks, { supportSize: o.ways * o.shots, querySize: o.ways * o.query, seed: Rng.fromKeys('data', 1, i).seed() });
-    const r = metaGradientHost(algorithm, model, params, batch, c.inner, undefined, { tasksPerPass: o.tasksPerPass ?? 0 });
+    const r = metaGradientHost(algorithm, model, params, batch, c.inner, undefined, { tasksPerPass: o.tasksPerPass ?? 0, planner });
     ({ params, state } = optimiserStep(opt, names, params, r.grads, state));
     i++;
     return r.metaLoss;
@@ -114,6 +118,7 @@ export async function runFewShot(argv: string[]): Promise<number> {
     repeats: num('--repeats', quick ? 1 : 2),
     only: onlyAt >= 0 ? argv[onlyAt + 1].split(',') : undefined,
     tasksPerPass: argv.includes('--tasks-per-pass') ? num('--tasks-per-pass', 1) : 0,
+    passMemoryMb: argv.includes('--pass-memory-mb') ? num('--pass-memory-mb', 2048) : undefined,
   };
   const backend = (await initBackend('wasm')).name;
   const cases = FEW_SHOT_CASES.filter((c) => !o.only || o.only.includes(c.id));

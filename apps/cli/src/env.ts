@@ -14,6 +14,7 @@ export const ENV = {
   runsDir: 'CHAMELEON_RUNS_DIR',
   allowAnyOutputDir: 'CHAMELEON_ALLOW_ANY_OUTPUT_DIR',
   tasksPerPass: 'CHAMELEON_TASKS_PER_PASS',
+  passMemoryMb: 'CHAMELEON_PASS_MEMORY_MB',
   traceFile: 'CHAMELEON_TRACE_FILE',
   maxMessageBytes: 'CHAMELEON_MAX_MESSAGE_BYTES',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',

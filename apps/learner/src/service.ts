@@ -1,5 +1,5 @@
 import { check, invalidArgument, stableStringify } from '@chameleon/core';
-import { adaptHost, metaGradientHost, predictHost, type MetaAlgorithm, type MetaGradientOptions } from '@chameleon/meta';
+import { adaptHost, metaGradientHost, MIB, PassPlanner, predictHost, type MetaAlgorithm, type MetaGradientOptions } from '@chameleon/meta';
 import { currentBackend, type FunctionalModel, type LossName } from '@chameleon/nn';
 import type { PluginRegistry } from '@chameleon/plugins';
 import {
@@ -70,8 +70,19 @@ class Builders {
  * The learner: inner loops and meta-gradients on the compute backend. Stateless per
  * request, so any replica can serve any call.
  */
-export function learnerService(registry: PluginRegistry, options: MetaGradientOptions = {}): HostedService {
+export interface LearnerOptions {
+  /** MetaGradient: tasks per autodiff pass; 0 (default): automatic, as many as fit passMemoryMb. */
+  readonly tasksPerPass?: number;
+  /** Automatic mode's budget of one pass's tensors, MiB. Default DEFAULT_PASS_MEMORY_MB (2048). */
+  readonly passMemoryMb?: number;
+}
+
+export function learnerService(registry: PluginRegistry, options: LearnerOptions = {}): HostedService {
   const build = new Builders(registry);
+  const passes: MetaGradientOptions = {
+    tasksPerPass: options.tasksPerPass ?? 0,
+    planner: new PassPlanner({ budgetBytes: options.passMemoryMb === undefined ? undefined : options.passMemoryMb * MIB }),
+  };
   const policies = new PolicyHandlers(registry);
   const backend = () => currentBackend()?.name ?? 'unknown';
   return {
@@ -83,7 +94,7 @@ export function learnerService(registry: PluginRegistry, options: MetaGradientOp
         const algorithm = build.algorithm(req.algorithm, req.algorithmConfig);
         const spec = algorithm.paramSpec(model);
         const params = paramValues(paramsFromWire(req.params), spec.map((p) => p.name));
-        const r = metaGradientHost(algorithm, model, params, batchFromWire(req.batch), innerFrom(req.inner), lossName(req.loss), options);
+        const r = metaGradientHost(algorithm, model, params, batchFromWire(req.batch), innerFrom(req.inner), lossName(req.loss), passes);
         return {
           gradient: paramsToWire(spec.map((p) => p.name), spec.map((p) => p.shape), r.grads),
           metaLoss: r.metaLoss,

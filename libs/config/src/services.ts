@@ -20,11 +20,17 @@ export const learnerServiceConfig = commonServiceConfig.extend({
   /** Compute backend: auto picks tensorflow (if installed) -> wasm -> cpu. Default auto. */
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   /**
-   * MetaGradient: tasks per autodiff pass (0: the whole batch at once). Lower it when a batch's
-   * tape outgrows the backend's memory (e.g. second-order MAML++ on a 64-filter conv-4 at meta-
-   * batch 4 aborts the wasm backend); the gradient is the same. Default 0.
+   * MetaGradient: tasks per autodiff pass. 0 (default): automatic, the first call of a model,
+   * algorithm and task shape measures one task's peak tensor memory and passes hold as many
+   * tasks as fit passMemoryMb (the whole batch when it fits; one task over it is
+   * RESOURCE_EXHAUSTED). N >= 1: N tasks at a time, unchecked. The gradient is the same.
    */
   tasksPerPass: z.number().int().min(0).default(0),
+  /**
+   * Automatic mode's budget of one pass's tensors, MiB. The wasm backend's heap cannot grow
+   * beyond 4 GiB and also holds XNNPACK's buffers and the allocator's slack. Default 2048.
+   */
+  passMemoryMb: z.number().int().min(1).max(1024 * 1024).default(2048),
 });
 
 /** Where the other services are. */

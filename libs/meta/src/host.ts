@@ -1,6 +1,7 @@
 import { check, float32, invalidArgument, resourceExhausted, type HostTensor } from '@chameleon/core';
 import type { SupervisedBatch } from '@chameleon/envs';
 import { tf, type FunctionalModel, type LossName, type ParamSpec, type Tensor } from '@chameleon/nn';
+import { defaultPassPlanner, type PassPlanner } from './passes';
 import type { InnerLoopConfig, MetaAlgorithm } from './types';
 
 /** Upper bound on inner steps per request: keeps one request from occupying a learner for minutes. */
@@ -112,20 +113,23 @@ export function metaGradientHost(
   const Tq = checkExamples(model, batch.queryX, batch.queryY, 'query', loss, algorithm.name === 'reptile' || algorithm.name === 'pretrain' ? 0 : 1);
   check(Tq === T, 'query_inputs', `has ${Tq} tasks but support_inputs has ${T}`);
   const per = options.tasksPerPass ?? 0;
-  check(Number.isInteger(per) && per >= 0, 'tasks_per_pass', `must be an integer >= 0 (0: the whole batch at once), got ${per}`);
-  if (per > 0 && per < T) return inPasses(algorithm, model, params, batch, inner, loss, per, T);
-  return onePass(algorithm, model, params, batch, inner, loss);
+  check(Number.isInteger(per) && per >= 0, 'tasks_per_pass', `must be an integer >= 0 (0: automatic), got ${per}`);
+  if (per > 0) return per < T ? inPasses(algorithm, model, params, batch, inner, loss, per, T) : onePass(algorithm, model, params, batch, inner, loss);
+  return automatic(algorithm, model, params, batch, inner, loss, T, options.planner ?? defaultPassPlanner);
 }
 
 export interface MetaGradientOptions {
   /**
-   * Tasks per autodiff pass; 0 (default) or >= T: the whole batch at once. Every meta-objective
-   * here is a mean over the batch's tasks, so the batch's gradient is the task-weighted mean of
-   * its passes' gradients (checked for every algorithm by the contract tests), while one pass
-   * holds only its own tasks' tape: a second-order conv-4 tape of a whole batch can outgrow the
-   * wasm backend's 4 GB heap, which aborts the process.
+   * Tasks per autodiff pass. 0 (default): automatic, as many as fit `planner`'s memory budget
+   * (the whole batch when it fits); N >= 1: N at a time, unchecked (N >= T: the whole batch at
+   * once). Every meta-objective here is a mean over the batch's tasks, so the batch's gradient
+   * is the task-weighted mean of its passes' gradients (checked for every algorithm by the
+   * contract tests), while one pass holds only its own tasks' tape: a second-order conv-4 tape
+   * of a whole batch can outgrow the wasm backend's 4 GB heap, which aborts the process.
    */
   readonly tasksPerPass?: number;
+  /** Automatic mode's budget, meter and cache of per-task peaks. Default: defaultPassPlanner. */
+  readonly planner?: PassPlanner;
 }
 
 /** Tasks [a, b) of a [T, ...] host tensor (a view, no copy). */
@@ -134,16 +138,44 @@ function taskSlice<D extends HostTensor['dtype']>(h: HostTensor<D>, a: number, b
   return { dtype: h.dtype, shape: [b - a, ...h.shape.slice(1)], data: h.data.subarray(a * size, b * size) as HostTensor<D>['data'] };
 }
 
-function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName, per: number, T: number): HostMetaGradientResult {
+const batchSlice = (batch: SupervisedBatch, a: number, b: number): SupervisedBatch => ({
+  supportX: taskSlice(batch.supportX, a, b),
+  supportY: taskSlice(batch.supportY, a, b),
+  queryX: taskSlice(batch.queryX, a, b),
+  queryY: taskSlice(batch.queryY, a, b),
+});
+
+/**
+ * Automatic pass size: the first call for a (model, algorithm, task shape, inner steps, loss)
+ * differentiates task 0 alone under the planner's meter (that pass is part of the answer, so
+ * measuring costs no extra work); its peak, cached, sets the tasks per pass for the rest of the
+ * batch and for every later call of the key. One task over the budget is RESOURCE_EXHAUSTED,
+ * on every call of the key (a task which by itself fills the whole heap still aborts while
+ * being measured: nothing is known about it before).
+ */
+function automatic(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName, T: number, planner: PassPlanner): HostMetaGradientResult {
+  const key = planner.key(algorithm, batch, inner, loss);
+  const what = () =>
+    `one task (${algorithm.name}, ${inner.steps} inner step(s), ${batch.supportX.shape[1]} support and ${batch.queryX.shape[1]} query examples of [${batch.supportX.shape.slice(2).join(', ')}])`;
+  const known = planner.known(model, key);
+  if (known !== undefined) {
+    const per = planner.tasksPerPass(known, what());
+    return per < T ? inPasses(algorithm, model, params, batch, inner, loss, per, T) : onePass(algorithm, model, params, batch, inner, loss);
+  }
+  const first = planner.measure(model, key, () => onePass(algorithm, model, params, T === 1 ? batch : batchSlice(batch, 0, 1), inner, loss));
+  const per = planner.tasksPerPass(planner.known(model, key)!, what());
+  return T === 1 ? first : inPasses(algorithm, model, params, batch, inner, loss, per, T, first);
+}
+
+/** Passes of `per` tasks (after `first`, the result of task 0 alone, when given), averaged by task. */
+function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName, per: number, T: number, first?: HostMetaGradientResult): HostMetaGradientResult {
   const grads = params.map((p) => new Float64Array(p.length));
   let metaLoss = 0;
   let metaAccuracy: number | undefined;
   const losses: Float32Array[] = [];
   let columns = 0;
-  for (let a = 0; a < T; a += per) {
-    const b = Math.min(T, a + per);
-    const w = (b - a) / T;
-    const r = onePass(algorithm, model, params, { supportX: taskSlice(batch.supportX, a, b), supportY: taskSlice(batch.supportY, a, b), queryX: taskSlice(batch.queryX, a, b), queryY: taskSlice(batch.queryY, a, b) }, inner, loss);
+  const add = (r: HostMetaGradientResult, tasks: number) => {
+    const w = tasks / T;
     r.grads.forEach((g, i) => {
       const acc = grads[i];
       for (let j = 0; j < g.length; j++) acc[j] += w * g[j];
@@ -152,6 +184,11 @@ function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: read
     if (r.metaAccuracy !== undefined) metaAccuracy = (metaAccuracy ?? 0) + w * r.metaAccuracy;
     losses.push(r.supportLosses.data);
     columns = r.supportLosses.shape[1];
+  };
+  if (first) add(first, 1);
+  for (let a = first ? 1 : 0; a < T; a += per) {
+    const b = Math.min(T, a + per);
+    add(onePass(algorithm, model, params, batchSlice(batch, a, b), inner, loss), b - a);
   }
   const all = new Float32Array(T * columns);
   losses.reduce((off, l) => (all.set(l, off), off + l.length), 0);

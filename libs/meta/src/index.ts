@@ -7,4 +7,5 @@ export * from './algorithms/family';
 export * from './optim/optimiser';
 export * from './plugins';
 export * from './host';
+export * from './passes';
 export * from './algorithms/few-shot';

@@ -81,6 +81,13 @@ export interface MetaAlgorithm {
    * MAML++'s loss-weight and derivative-order annealing, or per-iteration noise seeds.
    */
   readonly usesIteration?: boolean;
+  /**
+   * What the autodiff tape's size per task depends on besides the model and the batch's task
+   * shape, for the learner's automatic pass size (libs/meta/src/passes.ts). Default: the name
+   * and the config without `iteration`; an algorithm whose tape changes with the iteration (e.g.
+   * MAML++'s derivative-order annealing) says so here.
+   */
+  passKey?(): string;
   /** Meta-parameters: the model's, plus any the algorithm learns (e.g. step sizes). */
   paramSpec(model: FunctionalModel): ParamSpec[];
   /** Initial values of the meta-parameters. */

@@ -85,10 +85,16 @@ export async function serve(service: string, flags: Flags): Promise<void> {
     }
     case 'learner': {
       const perPass = flags.tasksPerPass ?? env('tasksPerPass');
-      const c = parse(learnerServiceConfig, { ...common(flags), backend: flags.backend ?? env('backend'), tasksPerPass: perPass === undefined ? undefined : Number(perPass) });
+      const passMb = flags.passMemoryMb ?? env('passMemoryMb');
+      const c = parse(learnerServiceConfig, {
+        ...common(flags),
+        backend: flags.backend ?? env('backend'),
+        tasksPerPass: perPass === undefined ? undefined : perPass === 'auto' ? 0 : Number(perPass),
+        passMemoryMb: passMb === undefined ? undefined : Number(passMb),
+      });
       config = c;
       await backend(c.backend);
-      hosted = learnerService(registry(), { tasksPerPass: c.tasksPerPass });
+      hosted = learnerService(registry(), { tasksPerPass: c.tasksPerPass, passMemoryMb: c.passMemoryMb });
       break;
     }
     case 'evaluator': {

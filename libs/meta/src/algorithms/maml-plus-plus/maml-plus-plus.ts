@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stableStringify } from '@chameleon/core';
 import { dim, tf, type FunctionalModel, type ParamSpec, type Tensor } from '@chameleon/nn';
 import type { PluginManifest } from '@chameleon/plugins';
 import { tileTasks } from '../../adapt';
@@ -67,6 +68,12 @@ export class MamlPlusPlus implements MetaAlgorithm {
 
   init(model: FunctionalModel, seed: number): Float32Array[] {
     return [...model.init(seed), ...model.spec.map(() => new Float32Array(this.config.steps).fill(this.config.lslrInit))];
+  }
+
+  /** The tape's size depends on the config and, through derivative-order annealing, on the iteration's order. */
+  passKey(): string {
+    const { iteration, ...rest } = this.config;
+    return `${this.name}:${stableStringify(rest)}:${firstOrderAt(iteration, this.config.firstOrderUntil) ? 'first' : 'second'}-order`;
   }
 
   /** The MSL weights of the query losses after steps 1..S at this config's iteration. */
