@@ -3,4 +3,4 @@ export { columnSum, dense, matMulT } from './linear';
 export { relu, reluMask } from './relu';
 export { wasmKernelsActive } from './wasm';
 export { mulAdd2 } from './elementwise';
-export { installTransposeFreeMatMul, transposeFreeMatMulInstalled } from './matmul';
+export { batchedMatMulSettings, installTransposeFreeMatMul, transposeFreeMatMulInstalled } from './matmul';

@@ -1,7 +1,7 @@
 import { maxRelError } from '../compare';
 import { initBackend } from '../backend';
 import { tf, type Tensor } from '../tf';
-import { installTransposeFreeMatMul, transposeFreeMatMulInstalled } from './index';
+import { batchedMatMulSettings, installTransposeFreeMatMul, transposeFreeMatMulInstalled } from './index';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -118,6 +118,110 @@ describe('transpose-free BatchMatMul on wasm', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.backend().numDataIds()).toBe(data);
     tf.dispose([a, b]);
+  });
+
+  describe('batched products', () => {
+    const modes = ['auto', 'xnnpack', 'loop'] as const;
+    afterEach(() => {
+      batchedMatMulSettings.mode = 'auto';
+    });
+
+    // [a batch dims, b batch dims, m, k, n]: B = 1 and B > 1, odd sizes, a batch-1 operand
+    // broadcast (also as a 2-D one), rank 4, and the maml-generic shapes (25 tasks x 10 points).
+    const batchedCases: Array<[number[], number[], number, number, number]> = [
+      [[1], [1], 9, 13, 7], [[3], [3], 9, 13, 7], [[7], [7], 1, 5, 3], [[4], [4], 17, 1, 11], [[5], [5], 6, 33, 1],
+      [[3], [1], 9, 13, 7], [[3], [], 9, 13, 7], [[1], [3], 9, 13, 7], [[], [6], 5, 31, 21], [[2, 3], [2, 3], 5, 7, 9], [[2, 3], [3], 5, 7, 9],
+      [[25], [25], 10, 40, 40], [[25], [25], 40, 10, 40], [[25], [25], 10, 1, 40], [[25], [25], 40, 10, 1], [[6], [6], 40, 40, 40], [[25], [], 10, 40, 40],
+    ];
+
+    describe.each(modes)('mode %s', (mode) => {
+      describe.each(flags)('transposeA=%s, transposeB=%s', (ta, tb) => {
+        it.each(batchedCases)('%j x %j, m %d k %d n %d, equals the host product in float64', (da, db, m, k, n) => {
+          batchedMatMulSettings.mode = mode;
+          tf.tidy(() => {
+            const a = tf.randomNormal([...da, ...(ta ? [k, m] : [m, k])], 0, 1, 'float32', 11);
+            const b = tf.randomNormal([...db, ...(tb ? [n, k] : [k, n])], 0, 1, 'float32', 12);
+            const got = tf.matMul(a, b, ta, tb);
+            const want = hostMatMul(a, b, ta, tb);
+            expect(got.shape).toEqual([...tf.broadcast_util.assertAndGetBroadcastShape(da, db), m, n]);
+            expect(maxRelError(got, want)).toBeLessThan(TOL);
+            // the same value twice from fresh tensors (no stale packed weights)
+            expect(maxRelError(tf.matMul(tf.mul(a, 2), b, ta, tb), tf.mul(want, 2))).toBeLessThan(TOL);
+          });
+        });
+      });
+    });
+
+    // Gradients through a batched product, first and second order (MAML-style), each route
+    // against the same computation on tfjs's cpu backend. (Not with a broadcast batch: tfjs
+    // 4.22's MatMul gradient does not sum over it, on any backend.)
+    const gradCases: Array<[number[], number[], number, number, number]> = [[[1], [1], 5, 7, 6], [[3], [3], 5, 7, 6], [[4], [4], 9, 1, 5], [[2, 3], [2, 3], 6, 8, 5], [[25], [25], 10, 40, 12]];
+    describe.each(flags)('gradients, transposeA=%s, transposeB=%s', (ta, tb) => {
+      it.each(gradCases)('%j x %j, m %d k %d n %d: first and second order equal the cpu backend', async (da, db, m, k, n) => {
+        const [sa, sb] = [[...da, ...(ta ? [k, m] : [m, k])], [...db, ...(tb ? [n, k] : [k, n])]];
+        const outShape = [...da, m, n];
+        const grads = (): Float32Array[] =>
+          tf.tidy(() => {
+            const a = tf.mul(0.2, tf.randomNormal(sa, 0, 1, 'float32', 13));
+            const b = tf.mul(0.2, tf.randomNormal(sb, 0, 1, 'float32', 14));
+            const w = tf.randomNormal(outShape, 0, 1, 'float32', 15);
+            const f = (x: Tensor, y: Tensor) => tf.sum(tf.mul(w, tf.tanh(tf.matMul(x, y, ta, tb))));
+            const g = tf.grads(f)([a, b]);
+            const gg = tf.grads((x: Tensor, y: Tensor) => {
+              const [gx, gy] = tf.grads(f)([x, y]);
+              return f(tf.sub(x, tf.mul(0.1, gx)), tf.sub(y, tf.mul(0.1, gy)));
+            })([a, b]);
+            return [...g, ...gg].map((t) => t.dataSync() as Float32Array);
+          });
+        const onCpu = async () => {
+          await tf.setBackend('cpu');
+          try {
+            return grads();
+          } finally {
+            await tf.setBackend('wasm');
+          }
+        };
+        const want = await onCpu();
+        for (const mode of modes) {
+          batchedMatMulSettings.mode = mode;
+          const got = grads();
+          got.forEach((g, i) => expect(tf.tidy(() => maxRelError(tf.tensor(g), tf.tensor(want[i])))).toBeLessThan(TOL));
+        }
+        const diff = want[2].reduce((mx, v, i) => Math.max(mx, Math.abs(v - want[0][i])), 0);
+        expect(diff).toBeGreaterThan(1e-4); // second order differs from first
+      });
+    });
+
+    it.each(modes)('throws on inner sizes that differ, as tfjs does (mode %s)', (mode) => {
+      batchedMatMulSettings.mode = mode;
+      tf.tidy(() => {
+        expect(() => tf.matMul(tf.zeros([3, 4, 5]), tf.zeros([3, 6, 2]))).toThrow(/inner shapes/);
+        expect(() => tf.matMul(tf.zeros([3, 4, 5]), tf.zeros([3, 2, 6]), false, true)).toThrow(/inner shapes/);
+        expect(() => tf.matMul(tf.zeros([3, 4, 5]), tf.zeros([6, 2]))).toThrow(/inner shapes/);
+      });
+    });
+
+    it.each(modes)('leaves no tensor or backend data behind (mode %s)', (mode) => {
+      batchedMatMulSettings.mode = mode;
+      // every route: the SIMD loops, one stacked product, the per-matrix split (broadcast
+      // batches forward only: see above)
+      const shapes: Array<[number[], number[], boolean, boolean]> = [[[25, 40, 10], [25, 40, 40], true, true], [[6, 40, 40], [6, 40, 40], false, true], [[6, 40, 40], [6, 40, 40], true, false]];
+      const inputs = shapes.map(([sa, sb]) => [tf.randomNormal(sa), tf.randomNormal(sb)]);
+      const [x1, y1, x2, y2] = [tf.randomNormal([25, 10, 40]), tf.randomNormal([40, 40]), tf.randomNormal([40, 10]), tf.randomNormal([6, 40, 40])];
+      const step = () =>
+        tf.tidy(() => [
+          ...inputs.map(([a, b], i) => tf.grads((x: Tensor, y: Tensor) => tf.sum(tf.square(tf.matMul(x, y, shapes[i][2], shapes[i][3]))))([a, b])).flat(),
+          tf.matMul(x1, y1, false, true),
+          tf.matMul(x2, y2, true, false),
+        ]);
+      tf.dispose(step());
+      const tensors = tf.memory().numTensors;
+      const data = tf.backend().numDataIds();
+      for (let i = 0; i < 5; i++) tf.dispose(step());
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.backend().numDataIds()).toBe(data);
+      tf.dispose([...inputs.flat(), x1, y1, x2, y2]);
+    });
   });
 
   it('does not touch other backends', () => {
