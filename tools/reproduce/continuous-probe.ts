@@ -106,6 +106,13 @@ function variant(acting: Policy, theta: Float32Array[], alpha: ReadonlyArray<Flo
       }
       const [a, b, d] = [ci(first), ci(last), ci(last.map((x, k) => x - first[k]))];
       console.log(`${name}: T1 ${a.mean.toFixed(2)} [${a.lo.toFixed(1)}, ${a.hi.toFixed(1)}], T7 ${b.mean.toFixed(2)} [${b.lo.toFixed(1)}, ${b.hi.toFixed(1)}], T7 - T1 ${d.mean.toFixed(2)} [${d.lo.toFixed(1)}, ${d.hi.toFixed(1)}] (${seqs} sequences x ${legs} episodes)`);
+      // By the pair of legs paralysed (legs 0-3 of the ant: see libs/envs/src/mujoco/models/legged.ts).
+      const byPair = new Map<string, number[]>();
+      for (let k = 0; k < seqs; k++) {
+        const pair = JSON.stringify(sequenceTasks(s.family, 'train', Number(split), k)[0].params.legs);
+        byPair.set(pair, [...(byPair.get(pair) ?? []), last[k] - first[k]]);
+      }
+      console.log(`  T7 - T1 by pair: ${[...byPair].sort().map(([p, xs]) => `${p} ${mean(xs).toFixed(1)} (n=${xs.length})`).join(', ')}`);
     }
     return;
   }
