@@ -147,9 +147,11 @@ const batchSlice = (batch: SupervisedBatch, a: number, b: number): SupervisedBat
 
 /**
  * Automatic pass size: the first call for a (model, algorithm, task shape, inner steps, loss)
- * differentiates task 0 alone under the planner's meter (that pass is part of the answer, so
- * measuring costs no extra work); its peak, cached, sets the tasks per pass for the rest of the
- * batch and for every later call of the key. One task over the budget is RESOURCE_EXHAUSTED,
+ * first differentiates task 0 alone under the planner's meter; its peak, cached, sets the
+ * tasks per pass for this and every later call of the key. The measuring pass is not part of
+ * the answer: the passes (and so the float32 rounding of the result) depend only on the key,
+ * never on whether it was measured before, so a run gives bit-identical numbers whether or not
+ * the learner served the same shapes earlier. One task over the budget is RESOURCE_EXHAUSTED,
  * on every call of the key (a task which by itself fills the whole heap still aborts while
  * being measured: nothing is known about it before).
  */
@@ -157,18 +159,13 @@ function automatic(algorithm: MetaAlgorithm, model: FunctionalModel, params: rea
   const key = planner.key(algorithm, batch, inner, loss);
   const what = () =>
     `one task (${algorithm.name}, ${inner.steps} inner step(s), ${batch.supportX.shape[1]} support and ${batch.queryX.shape[1]} query examples of [${batch.supportX.shape.slice(2).join(', ')}])`;
-  const known = planner.known(model, key);
-  if (known !== undefined) {
-    const per = planner.tasksPerPass(known, what());
-    return per < T ? inPasses(algorithm, model, params, batch, inner, loss, per, T) : onePass(algorithm, model, params, batch, inner, loss);
-  }
-  const first = planner.measure(model, key, () => onePass(algorithm, model, params, T === 1 ? batch : batchSlice(batch, 0, 1), inner, loss));
+  if (planner.known(model, key) === undefined) planner.measure(model, key, () => onePass(algorithm, model, params, batchSlice(batch, 0, 1), inner, loss));
   const per = planner.tasksPerPass(planner.known(model, key)!, what());
-  return T === 1 ? first : inPasses(algorithm, model, params, batch, inner, loss, per, T, first);
+  return per < T ? inPasses(algorithm, model, params, batch, inner, loss, per, T) : onePass(algorithm, model, params, batch, inner, loss);
 }
 
-/** Passes of `per` tasks (after `first`, the result of task 0 alone, when given), averaged by task. */
-function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName, per: number, T: number, first?: HostMetaGradientResult): HostMetaGradientResult {
+/** Passes of `per` tasks, averaged by task. */
+function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: readonly Float32Array[], batch: SupervisedBatch, inner: InnerLoopConfig, loss: LossName, per: number, T: number): HostMetaGradientResult {
   const grads = params.map((p) => new Float64Array(p.length));
   let metaLoss = 0;
   let metaAccuracy: number | undefined;
@@ -185,8 +182,7 @@ function inPasses(algorithm: MetaAlgorithm, model: FunctionalModel, params: read
     losses.push(r.supportLosses.data);
     columns = r.supportLosses.shape[1];
   };
-  if (first) add(first, 1);
-  for (let a = first ? 1 : 0; a < T; a += per) {
+  for (let a = 0; a < T; a += per) {
     const b = Math.min(T, a + per);
     add(onePass(algorithm, model, params, batchSlice(batch, a, b), inner, loss), b - a);
   }

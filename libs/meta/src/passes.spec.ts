@@ -67,8 +67,8 @@ describe('metaGradientHost in automatic mode', () => {
     const alg = new Maml();
     const params = alg.init(model, 2);
     const whole = metaGradientHost(alg, model, params, b, inner, undefined, { tasksPerPass: 5 });
-    // Per-task peak 100 bytes: budget 250 -> 2 tasks per pass (task 0 measured alone, then 2 + 2);
-    // budget 10,000 -> the whole batch in one pass after the measurement.
+    // Per-task peak 100 bytes (task 0 measured alone first, once): budget 250 -> passes of
+    // 2 + 2 + 1 tasks; budget 10,000 -> the whole batch in one pass.
     for (const budgetBytes of [250, 100, 10_000]) {
       const { meter, calls } = fakeMeter(100);
       const planner = new PassPlanner({ budgetBytes, meter });
@@ -94,6 +94,24 @@ describe('metaGradientHost in automatic mode', () => {
     expect(algorithmPassKey(pp(0))).toBe(algorithmPassKey(pp(9)));
     expect(algorithmPassKey(pp(10))).toBe(algorithmPassKey(pp(11)));
     expect(algorithmPassKey(pp(9))).not.toBe(algorithmPassKey(pp(10)));
+  });
+
+  it('gives bit-identical numbers whether or not the key was measured before (the passes depend on the key only)', () => {
+    const alg = new Maml();
+    const params = alg.init(model, 2);
+    for (const budgetBytes of [250, 10_000]) {
+      const planner = new PassPlanner({ budgetBytes, meter: fakeMeter(100).meter });
+      const measured = metaGradientHost(alg, model, params, b, inner, undefined, { planner });
+      const cached = metaGradientHost(alg, model, params, b, inner, undefined, { planner });
+      measured.grads.forEach((g, i) => expect(Array.from(cached.grads[i])).toEqual(Array.from(g)));
+      expect(cached.metaLoss).toBe(measured.metaLoss);
+    }
+  });
+
+  it('keys a plugin without a config by its name and data fields, not by the instance the learner built for one call', () => {
+    const plugin = (tag: string) => ({ name: 'probe', usesIteration: true, tag, paramSpec: () => [], metaGradient: () => undefined }) as unknown as Parameters<typeof algorithmPassKey>[0];
+    expect(algorithmPassKey(plugin('a'))).toBe(algorithmPassKey(plugin('a')));
+    expect(algorithmPassKey(plugin('a'))).not.toBe(algorithmPassKey(plugin('b')));
   });
 
   it('answers RESOURCE_EXHAUSTED on every call when one task exceeds the budget', () => {

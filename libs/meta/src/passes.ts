@@ -84,7 +84,9 @@ const identity = (o: object): number => {
 /**
  * What the size of one task's tape depends on besides the model and the task's shapes: the
  * algorithm's `passKey()` when it has one, else its name and config without `iteration` (which
- * the meta-optimiser changes on every call), else the instance.
+ * the meta-optimiser changes on every call, and the learner builds a new instance for), else
+ * its name and own data fields (a plugin without a `config`; the instance itself only when
+ * those cannot be written out).
  */
 export function algorithmPassKey(algorithm: MetaAlgorithm): string {
   if (algorithm.passKey) return algorithm.passKey();
@@ -94,7 +96,12 @@ export function algorithmPassKey(algorithm: MetaAlgorithm): string {
     delete rest.iteration;
     return `${algorithm.name}:${stableStringify(rest)}`;
   }
-  return `${algorithm.name}#${identity(algorithm)}`;
+  try {
+    const fields = Object.fromEntries(Object.entries(algorithm).filter(([k, v]) => typeof v !== 'function' && k !== 'iteration'));
+    return `${algorithm.name}~${stableStringify(fields)}`;
+  } catch {
+    return `${algorithm.name}#${identity(algorithm)}`;
+  }
 }
 
 export interface PassPlannerOptions {
