@@ -64,6 +64,11 @@ export interface LocomotionOptions {
   readonly initialStepSize?: number;
   /** GAE lambda for both learners' advantages and Algorithm 1's inner step (default 1: Monte Carlo, MAML-RL). */
   readonly gaeLambda?: number;
+  /**
+   * Reward coefficients of nonstationary-ant when they differ from its defaults (rllab's, as
+   * MAML-RL: survive 0.05, control 0.005); e.g. Gym Ant-v2's survive 1, control 0.5.
+   */
+  readonly reward?: { readonly surviveReward?: number; readonly ctrlCostCoeff?: number };
 }
 
 /** The advantage settings both learners use: MAML-RL's, with o.gaeLambda. */
@@ -82,7 +87,7 @@ export function ci(xs: readonly number[]) {
 export async function setupLocomotion(o: LocomotionOptions) {
   await ensureMujoco();
   const family = new NonstationaryLegsFamily('ant');
-  const env = nonstationaryEnv('ant', nonstationaryEnvConfig.parse({ horizon: o.horizon }));
+  const env = nonstationaryEnv('ant', nonstationaryEnvConfig.parse({ horizon: o.horizon, ...(o.reward ?? {}) }));
   const policyConfig = stepSizePolicyConfig.parse({ observationSize: 83, actionSize: 8, hidden: o.hidden, initStd: 0.5, initialStepSize: o.initialStepSize ?? 0.05 });
   const policy = new StepSizePolicy(policyConfig);
   return { family, env, policy, policyConfig };
@@ -237,6 +242,7 @@ export const warmSettings = (o: LocomotionOptions) => ({
   ppoEpochs: o.ppoEpochs ?? 3,
   minibatches: o.minibatches ?? 1,
   gaeLambda: o.gaeLambda ?? 1,
+  reward: o.reward ?? {},
 });
 
 /** Writes a warm start atomically (a temporary file renamed over the old one). */

@@ -3,6 +3,7 @@
  *   [--meta-minutes M] [--ppo-iterations N] [--warm-start-ppo W] [--meta-lr LR] [--meta-epochs E]
  *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--meta-minibatches N]
  *   [--initial-alpha A] [--gae-lambda L] [--warm-file F]
+ *   [--survive-reward R] [--ctrl-cost C]
  *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
@@ -83,6 +84,10 @@ async function locomotion() {
     metaMinibatches: Number(flag('meta-minibatches', flag('minibatches', '1'))),
     initialStepSize: Number(flag('initial-alpha', '0.05')),
     gaeLambda: Number(flag('gae-lambda', '1')),
+    reward: {
+      ...(args.includes('--survive-reward') ? { surviveReward: Number(flag('survive-reward', '')) } : {}),
+      ...(args.includes('--ctrl-cost') ? { ctrlCostCoeff: Number(flag('ctrl-cost', '')) } : {}),
+    },
   };
   const warmStart = Number(flag('warm-start-ppo', '0'));
   // The warm start is saved as it trains and resumed from this file, so an interrupted run loses at most 25 iterations.
