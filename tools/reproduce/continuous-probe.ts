@@ -1,6 +1,7 @@
 /**
  * `node -r @swc-node/register tools/reproduce/continuous-probe.ts --ckpt PATH [--seed 99]
- *   [--sequences 24] [--variants meta-fixed,meta-a1,...] [--gae-lambda 1] [--warm FILE --legs N]`
+ *   [--sequences 24] [--variants meta-fixed,meta-a1,...] [--gae-lambda 1] [--warm FILE --legs N]
+ *   [--survive-reward R] [--ctrl-cost C]` (the reward the checkpoint was trained with)
  *
  * Does the eq. 9 step help a trained locomotion checkpoint (continuous.ts --part locomotion)?
  * Plays nonstationary-ant sequences T_1..T_7 (200-step episodes, 3 per task) that neither
@@ -80,7 +81,11 @@ function variant(acting: Policy, theta: Float32Array[], alpha: ReadonlyArray<Flo
 
 (async () => {
   await initBackend('wasm');
-  const s = await setupLocomotion({ horizon: 200, batch: 6, episodes: 3, metaIterations: 0, metaMinutes: 0, ppoIterations: 0, hidden: [64, 64], seed: 1, log: () => undefined });
+  const reward = {
+    ...(args.includes('--survive-reward') ? { surviveReward: Number(flag('survive-reward', '')) } : {}),
+    ...(args.includes('--ctrl-cost') ? { ctrlCostCoeff: Number(flag('ctrl-cost', '')) } : {}),
+  };
+  const s = await setupLocomotion({ horizon: 200, batch: 6, episodes: 3, metaIterations: 0, metaMinutes: 0, ppoIterations: 0, hidden: [64, 64], seed: 1, log: () => undefined, reward });
   const ctx = agentContext(createRegistry(), { adaptationWorkers: 0 });
   // --warm: a warm-start file's PPO policy (alpha at 0.05) stands for both theta and the PPO policy.
   const warm = warmPath ? loadWarmStart(warmPath, undefined) : undefined;
