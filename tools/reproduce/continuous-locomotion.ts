@@ -71,6 +71,14 @@ export interface LocomotionOptions {
   readonly reward?: { readonly surviveReward?: number; readonly ctrlCostCoeff?: number };
 }
 
+/** `--survive-reward R` and `--ctrl-cost C` of a command line, as LocomotionOptions.reward (absent flags keep the defaults). */
+export function rewardFlags(args: readonly string[], flag: (name: string, fallback: string) => string): NonNullable<LocomotionOptions['reward']> {
+  return {
+    ...(args.includes('--survive-reward') ? { surviveReward: Number(flag('survive-reward', '')) } : {}),
+    ...(args.includes('--ctrl-cost') ? { ctrlCostCoeff: Number(flag('ctrl-cost', '')) } : {}),
+  };
+}
+
 /** The advantage settings both learners use: MAML-RL's, with o.gaeLambda. */
 export const locomotionAdvantages = (o: Pick<LocomotionOptions, 'gaeLambda'>) => advantageConfig.parse({ lambda: o.gaeLambda ?? 1 });
 

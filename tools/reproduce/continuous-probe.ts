@@ -27,7 +27,7 @@ import { metaAdapterParts, rowsWithAdvantages, type Agent, type EpisodeRecord } 
 import type { Policy } from '@chameleon/rl';
 import { agentContext } from '../../apps/agent-server/src/context';
 import { sequenceTasks } from '@chameleon/tasks';
-import { evaluateSequences, loadWarmStart, mean, ci, playEpisode, setupLocomotion } from './continuous-locomotion';
+import { evaluateSequences, loadWarmStart, mean, ci, playEpisode, rewardFlags, setupLocomotion } from './continuous-locomotion';
 
 const args = process.argv.slice(2);
 const flag = (n: string, f: string) => { const i = args.indexOf(`--${n}`); return i >= 0 ? args[i + 1] : f; };
@@ -81,10 +81,7 @@ function variant(acting: Policy, theta: Float32Array[], alpha: ReadonlyArray<Flo
 
 (async () => {
   await initBackend('wasm');
-  const reward = {
-    ...(args.includes('--survive-reward') ? { surviveReward: Number(flag('survive-reward', '')) } : {}),
-    ...(args.includes('--ctrl-cost') ? { ctrlCostCoeff: Number(flag('ctrl-cost', '')) } : {}),
-  };
+  const reward = rewardFlags(args, flag);
   const s = await setupLocomotion({ horizon: 200, batch: 6, episodes: 3, metaIterations: 0, metaMinutes: 0, ppoIterations: 0, hidden: [64, 64], seed: 1, log: () => undefined, reward });
   const ctx = agentContext(createRegistry(), { adaptationWorkers: 0 });
   // --warm: a warm-start file's PPO policy (alpha at 0.05) stands for both theta and the PPO policy.

@@ -28,7 +28,7 @@ import { initBackend } from '@chameleon/nn';
 import { paramsToWire } from '@chameleon/tensor';
 import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
 import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
-import { ci, evaluateSequences, loadWarmStart, mean, metaTrain, ppoTrain, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
+import { ci, evaluateSequences, loadWarmStart, mean, metaTrain, ppoTrain, rewardFlags, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
 import { lineChart, trainingChart } from './continuous-svg';
 import { runSumo } from './continuous-sumo';
 import { runRl2 } from './continuous-rl2';
@@ -84,10 +84,7 @@ async function locomotion() {
     metaMinibatches: Number(flag('meta-minibatches', flag('minibatches', '1'))),
     initialStepSize: Number(flag('initial-alpha', '0.05')),
     gaeLambda: Number(flag('gae-lambda', '1')),
-    reward: {
-      ...(args.includes('--survive-reward') ? { surviveReward: Number(flag('survive-reward', '')) } : {}),
-      ...(args.includes('--ctrl-cost') ? { ctrlCostCoeff: Number(flag('ctrl-cost', '')) } : {}),
-    },
+    reward: rewardFlags(args, flag),
   };
   const warmStart = Number(flag('warm-start-ppo', '0'));
   // The warm start is saved as it trains and resumed from this file, so an interrupted run loses at most 25 iterations.
