@@ -51,6 +51,23 @@ describe('continuous adaptation (Algorithm 1)', () => {
     }
   });
 
+  it('theta receives the gradient through both inner steps: it matches central finite differences of the whole objective', () => {
+    const { pre, post } = pairs();
+    const { gradient } = metaPairsObjective(policy, params, pre, post, config);
+    const sizes = params.slice(0, P).map((p) => p.length);
+    const thetaGrad = Float32Array.from(gradient.slice(0, P).flatMap((g) => [...g]));
+    const base = Float32Array.from(params.slice(0, P).flatMap((p) => [...p]));
+    const unflat = (x: Float32Array) => sizes.map((n, k) => x.slice(sizes.slice(0, k).reduce((a, b) => a + b, 0), sizes.slice(0, k + 1).reduce((a, b) => a + b, 0)));
+    const at = (theta: Float32Array) => metaPairsObjective(policy, [...unflat(theta), ...params.slice(P)], pre, post, config).value;
+    const eps = 1e-2;
+    for (const seed of [3, 4]) {
+      const v = randomUnit(base.length, seed);
+      const fd = (at(axpy(base, eps, v)) - at(axpy(base, -eps, v))) / (2 * eps);
+      expect(Math.abs(fd)).toBeGreaterThan(1e-4);
+      expect(Math.abs(dot(thetaGrad, v) - fd)).toBeLessThan(5e-4 + 2e-2 * Math.abs(fd));
+    }
+  });
+
   it('a meta-step changes theta and alpha, keeps alpha positive and reports finite diagnostics', () => {
     const { pre, post } = pairs();
     const r = metaPairsStep(policy, params, pre, post, config);
