@@ -12,9 +12,9 @@ import { GruPolicy, gruPolicyConfig, rl2PpoConfig, rl2PpoStep, type Rl2Episode }
 import { sequenceTasks } from '@chameleon/tasks';
 import { rl2Agent, type AgentContext } from '@chameleon/agents';
 import type { OptimiserState } from '@chameleon/meta';
-import { ci, evaluateSequences, mean, playEpisode, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
+import { ci, evaluateSequences, locomotionAdvantages, mean, playEpisode, setupLocomotion, type LocomotionOptions } from './continuous-locomotion';
 
-export async function runRl2(o: LocomotionOptions & { minutes: number; sequences: number; out: string; runs: string }) {
+export async function runRl2(o: LocomotionOptions & { minutes: number; sequences: number; out: string; runs: string; rl2LearningRate?: number; rl2Epochs?: number }) {
   const s = await setupLocomotion(o);
   const config = gruPolicyConfig.parse({ observationSize: 83, actionSize: 8, hidden: 64, initStd: 0.5 });
   const policy = new GruPolicy(config);
@@ -26,7 +26,7 @@ export async function runRl2(o: LocomotionOptions & { minutes: number; sequences
       throw new Error('unused');
     },
   });
-  const ppo = rl2PpoConfig.parse({ epochs: 3 });
+  const ppo = rl2PpoConfig.parse({ epochs: o.rl2Epochs ?? 3, optimiser: { learningRate: o.rl2LearningRate ?? 3e-3, clipNorm: 1 }, advantages: locomotionAdvantages(o) });
   let state: OptimiserState | undefined;
   const log: Array<Record<string, number>> = [];
   const t0 = performance.now();

@@ -4,7 +4,8 @@
  *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--meta-minibatches N]
  *   [--initial-alpha A] [--gae-lambda L] [--warm-file F]
  *   [--survive-reward R] [--ctrl-cost C]
- *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]`
+ *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]
+ *   [--rl2-minutes M] [--rl2-iterations N] [--rl2-trials T] [--rl2-lr LR] [--rl2-epochs E]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
  * process (see docs/results/continuous-adaptation.md for the protocol and what it shows):
@@ -18,6 +19,8 @@
  *     warm start is saved every 25 iterations to --warm-file (default
  *     <runs>/nonstationary-ant-warm-start.json) and resumed from it: a rerun with the same
  *     settings and a larger W continues it.
+ *   rl2: the RL^2 baseline (a GRU policy trained with PPO over whole trials) from scratch for
+ *     --rl2-minutes, with the same reward flags and --gae-lambda, evaluated on the same sequences.
  *   sumo: iterated RoboSumo games against a learning (PPO-tracking) opponent; win rate by round.
  * Writes <out>/continuous-<part>.json, SVG plots and a checkpoint (agents load it by path).
  */
@@ -213,6 +216,10 @@ async function main() {
       seed: 1,
       log,
       minutes: Number(flag('rl2-minutes', '15')),
+      rl2LearningRate: Number(flag('rl2-lr', '3e-3')),
+      rl2Epochs: Number(flag('rl2-epochs', '3')),
+      gaeLambda: Number(flag('gae-lambda', '1')),
+      reward: rewardFlags(args, flag),
       sequences: Number(flag('sequences', '12')),
       out,
       runs,

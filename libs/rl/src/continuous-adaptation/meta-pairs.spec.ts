@@ -57,7 +57,8 @@ describe('continuous adaptation (Algorithm 1)', () => {
     const sizes = params.slice(0, P).map((p) => p.length);
     const thetaGrad = Float32Array.from(gradient.slice(0, P).flatMap((g) => [...g]));
     const base = Float32Array.from(params.slice(0, P).flatMap((p) => [...p]));
-    const unflat = (x: Float32Array) => sizes.map((n, k) => x.slice(sizes.slice(0, k).reduce((a, b) => a + b, 0), sizes.slice(0, k + 1).reduce((a, b) => a + b, 0)));
+    const offsets = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+    const unflat = (x: Float32Array) => sizes.map((n, k) => x.slice(offsets[k], offsets[k] + n));
     const at = (theta: Float32Array) => metaPairsObjective(policy, [...unflat(theta), ...params.slice(P)], pre, post, config).value;
     const eps = 1e-2;
     for (const seed of [3, 4]) {
