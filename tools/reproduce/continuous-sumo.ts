@@ -99,9 +99,21 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
   const games = Number(flag('sumo-games', '8'));
   const rounds = Number(flag('sumo-rounds', '8'));
   const perRound = Number(flag('sumo-matches-per-round', '2'));
+  // Learner settings (defaults: the first run's): initial action std, PPO's and Algorithm 1's
+  // Adam learning rates, epochs and minibatches per iteration, alpha's start and GAE lambda.
+  const initStd = Number(flag('sumo-init-std', '0.5'));
+  const outputInitScale = Number(flag('sumo-output-init-scale', '1'));
+  const ppoLr = Number(flag('sumo-ppo-lr', '3e-3'));
+  const ppoEpochs = Number(flag('sumo-ppo-epochs', '3'));
+  const ppoMinibatches = Number(flag('sumo-minibatches', '1'));
+  const metaLr = Number(flag('sumo-meta-lr', '3e-3'));
+  const metaEpochs = Number(flag('sumo-meta-epochs', '3'));
+  const metaMinibatches = Number(flag('sumo-meta-minibatches', '1'));
+  const initialAlpha = Number(flag('sumo-initial-alpha', '0.05'));
+  const advantages = advantageConfig.parse({ lambda: Number(flag('gae-lambda', '1')) });
   const env = new SumoEnvironment(sumoEnvConfig.parse({ horizon }));
   const family = new SumoFamily();
-  const policyConfig = stepSizePolicyConfig.parse({ observationSize: OBS, actionSize: ACT, hidden: [64, 64], initStd: 0.5, initialStepSize: 0.05 });
+  const policyConfig = stepSizePolicyConfig.parse({ observationSize: OBS, actionSize: ACT, hidden: [64, 64], initStd, outputInitScale, initialStepSize: initialAlpha });
   const policy = new StepSizePolicy(policyConfig);
   const t0 = performance.now();
   const load0 = loadavg()[0];
@@ -121,7 +133,7 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
   };
 
   // PPO against random strengths (the no-adaptation policy, and where PPO tracking starts).
-  const opt = optimiserConfig.parse({ learningRate: 3e-3, clipNorm: 1 });
+  const opt = optimiserConfig.parse({ learningRate: ppoLr, clipNorm: 1 });
   const P = policy.policyTensors;
   let ppo = policy.init(2);
   let ppoState: OptimiserState = initialState(opt, policy.spec.slice(0, P).map((p) => p.name), ppo.slice(0, P).map((p) => p.length));
@@ -130,14 +142,14 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
     const rng = Rng.fromKeys('strengths', it);
     const strengths = Array.from({ length: 2 * batch }, () => STRENGTHS[Math.floor(rng.uniform(0, 1) * STRENGTHS.length)]);
     const { batches, winRate } = collect(strengths.map(() => ppo), strengths, 10_000 + it);
-    ({ params: ppo, state: ppoState } = ppoUpdate(policy, ppo, batches, opt, ppoState));
+    ({ params: ppo, state: ppoState } = ppoUpdate(policy, ppo, batches, opt, ppoState, ppoEpochs, ppoMinibatches, advantages));
     ppoLog.push({ iteration: it, return: batchReturn(batches), winRate });
     if (it % 5 === 0) log(`sumo ppo ${it}: return ${batchReturn(batches).toFixed(0)}, win ${winRate.toFixed(2)}`);
   }
   const tPpo = (performance.now() - t0) / 1000;
 
   // Algorithm 1 on consecutive strengths (T_i, T_{i+1}).
-  const config = metaPairsConfig.parse({ epochs: 3, optimiser: { learningRate: 3e-3, clipNorm: 1 } });
+  const config = metaPairsConfig.parse({ epochs: metaEpochs, minibatches: metaMinibatches, advantages, optimiser: { learningRate: metaLr, clipNorm: 1 } });
   let meta = policy.init(2);
   let metaState: OptimiserState | undefined;
   const metaLog: Array<Record<string, number>> = [];
@@ -145,7 +157,7 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
     const rng = Rng.fromKeys('pairs', it);
     const first = Array.from({ length: batch }, () => Math.floor(rng.uniform(0, 1) * (STRENGTHS.length - 1)));
     const pre = collect(first.map(() => meta), first.map((i) => STRENGTHS[i]), 20_000 + 2 * it);
-    const adapted = adaptWithLearnedStepSizes(policy, meta, pre.batches, advantageConfig.parse({}));
+    const adapted = adaptWithLearnedStepSizes(policy, meta, pre.batches, advantages);
     const post = collect(adapted, first.map((i) => STRENGTHS[i + 1]), 20_001 + 2 * it);
     const r = metaPairsStep(policy, meta, pre.batches, post.batches as TrajectoryBatch[], config, metaState);
     meta = r.params;
@@ -159,11 +171,11 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
   const content: CheckpointContent = { policy: { architecture: 'gaussian-mlp-step-sizes', config: policyConfig as unknown as Record<string, unknown> }, params: { names, values: meta }, baseline: { names, values: ppo }, trainees: {}, config: {} };
   const ctx: AgentContext = { readCheckpoint: () => content, createPolicy: () => policy };
   const contenders: Record<string, Agent> = {
-    'meta-adapter': metaAdapterAgent.create(metaAdapterAgent.configSchema.parse({ checkpoint: 'mem', recentEpisodes: perRound }))(ctx),
+    'meta-adapter': metaAdapterAgent.create(metaAdapterAgent.configSchema.parse({ checkpoint: 'mem', recentEpisodes: perRound, gaeLambda: advantages.lambda }))(ctx),
     'no adaptation (PPO)': fixedPolicyAgent.create(fixedPolicyAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx),
-    'PPO tracking': ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx),
+    'PPO tracking': ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline', gaeLambda: advantages.lambda }))(ctx),
   };
-  const opponent = ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline' }))(ctx);
+  const opponent = ppoTrackingAgent.create(ppoTrackingAgent.configSchema.parse({ checkpoint: 'mem', params: 'baseline', gaeLambda: advantages.lambda }))(ctx);
   const results: Record<string, { win: number[]; draw: number[]; loss: number[] }> = {};
   for (const [name, agent] of Object.entries(contenders)) {
     const byRound = { win: new Array<number>(rounds).fill(0), draw: new Array<number>(rounds).fill(0), loss: new Array<number>(rounds).fill(0) };
@@ -191,7 +203,7 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
   }
   const tEval = (performance.now() - t0) / 1000 - tPpo - tMeta;
   mkdirSync(o.out, { recursive: true });
-  const protocol = { horizon, batch, episodesPerTask: K, metaIterations, ppoIterations, games, rounds, matchesPerRound: perRound, strengths: STRENGTHS, hidden: [64, 64] };
+  const protocol = { horizon, batch, episodesPerTask: K, metaIterations, ppoIterations, games, rounds, matchesPerRound: perRound, strengths: STRENGTHS, hidden: [64, 64], initStd, outputInitScale, ppoLr, ppoEpochs, ppoMinibatches, metaLr, metaEpochs, metaMinibatches, initialAlpha, gaeLambda: advantages.lambda };
   writeFileSync(join(o.out, 'sumo.json'), `${JSON.stringify({ protocol, wallSeconds: { ppoTrain: tPpo, metaTrain: tMeta, evaluation: tEval }, loadAverageAtStart: load0, loadAverageAtEnd: loadavg()[0], ppoLog, metaLog, results }, null, 1)}\n`);
   writeFileSync(
     join(o.out, 'sumo-win-rate.svg'),

@@ -5,7 +5,10 @@
  *   [--initial-alpha A] [--gae-lambda L] [--warm-file F]
  *   [--survive-reward R] [--ctrl-cost C]
  *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]
- *   [--rl2-minutes M] [--rl2-iterations N] [--rl2-trials T] [--rl2-lr LR] [--rl2-epochs E]`
+ *   [--rl2-minutes M] [--rl2-iterations N] [--rl2-trials T] [--rl2-lr LR] [--rl2-epochs E]
+ *   [--sumo-ppo-iterations N] [--sumo-meta-iterations N] [--sumo-games G] [--sumo-rounds R]
+ *   [--sumo-init-std S] [--sumo-output-init-scale F] [--sumo-ppo-lr LR] [--sumo-ppo-epochs E] [--sumo-minibatches N]
+ *   [--sumo-meta-lr LR] [--sumo-meta-epochs E] [--sumo-meta-minibatches N] [--sumo-initial-alpha A]`
  *
  * Continuous adaptation via meta-learning (Al-Shedivat et al. 2018) at reduced scale, in
  * process (see docs/results/continuous-adaptation.md for the protocol and what it shows):

@@ -8,15 +8,16 @@ export interface ActResult {
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Glorot (or fixed-std) truncated-normal weights, zero biases, log_std = log(initStd). */
-export function initGaussianMlp(sizes: readonly number[], init: 'glorot' | number, initStd: number, seed: number): Float32Array[] {
+/** Glorot (or fixed-std) truncated-normal weights (the output layer's times outputScale), zero biases, log_std = log(initStd). */
+export function initGaussianMlp(sizes: readonly number[], init: 'glorot' | number, initStd: number, seed: number, outputScale = 1): Float32Array[] {
   const rng = Rng.fromKeys('gaussian-mlp-init', seed);
   const out: Float32Array[] = [];
   for (let l = 0; l < sizes.length - 1; l++) {
     const [fanIn, fanOut] = [sizes[l], sizes[l + 1]];
     const std = init === 'glorot' ? Math.sqrt(2 / (fanIn + fanOut)) : init;
+    const scale = l === sizes.length - 2 ? outputScale : 1;
     const w = new Float32Array(fanIn * fanOut);
-    for (let i = 0; i < w.length; i++) w[i] = rng.truncatedNormal(0, std);
+    for (let i = 0; i < w.length; i++) w[i] = scale * rng.truncatedNormal(0, std);
     out.push(w, new Float32Array(fanOut));
   }
   out.push(new Float32Array(sizes[sizes.length - 1]).fill(Math.log(initStd)));

@@ -32,6 +32,21 @@ describe('GaussianMlpPolicy', () => {
     expect(p.init(8)[0]).not.toEqual(a[0]);
   });
 
+  it('outputInitScale scales only the output layer\'s initial weights, so the initial mean actions shrink by the same factor', () => {
+    const cfg = { observationSize: 3, actionSize: 2, hidden: [16, 16] };
+    const plain = new GaussianMlpPolicy(gaussianMlpPolicyConfig.parse(cfg));
+    const small = new GaussianMlpPolicy(gaussianMlpPolicyConfig.parse({ ...cfg, outputInitScale: 0.01 }));
+    const [a, b] = [plain.init(3), small.init(3)];
+    for (const k of [0, 1, 2, 3, 5, 6]) expect(b[k]).toEqual(a[k]);
+    b[4].forEach((v, i) => expect(Math.abs(v - 0.01 * a[4][i])).toBeLessThanOrEqual(1e-7 * Math.abs(a[4][i])));
+    const obs = Float32Array.of(0.3, -1.2, 2.0);
+    const mean = (p: GaussianMlpPolicy, params: Float32Array[]) => p.act(params, obs, 1, Rng.fromKeys('t', 1), true).actions;
+    const [ma, mb] = [mean(plain, a), mean(small, b)];
+    for (let j = 0; j < 2; j++) expect(mb[j]).toBeCloseTo(0.01 * ma[j], 6);
+    expect(Math.abs(ma[0]) + Math.abs(ma[1])).toBeGreaterThan(0.05);
+    expect(() => gaussianMlpPolicyConfig.parse({ ...cfg, outputInitScale: 0 })).toThrow();
+  });
+
   it('log-probability, KL and entropy match the closed forms of diagonal Gaussians', () => {
     tf.tidy(() => {
       const th = tensors(params());

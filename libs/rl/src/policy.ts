@@ -76,6 +76,13 @@ export const gaussianMlpPolicyConfig = z
     initStd: z.number().positive().default(1),
     /** Weight initialisation: "glorot" (truncated normal, std sqrt(2 / (fanIn + fanOut))) or a fixed std. Default glorot. */
     init: z.union([z.literal('glorot'), z.number().positive()]).default('glorot'),
+    /**
+     * Multiplier of the output layer's initial weights. Default 1 (MAML-RL). 0.01 starts the
+     * mean action near 0 whatever the observation (the initialisation PPO implementations use
+     * for the policy head); with glorot weights a 64-unit tanh layer gives initial mean actions
+     * of about +-0.7, enough to flip a light legged robot.
+     */
+    outputInitScale: z.number().positive().max(1).default(1),
   })
   .strict();
 export type GaussianMlpPolicyConfig = z.infer<typeof gaussianMlpPolicyConfig>;
@@ -113,7 +120,7 @@ export class GaussianMlpPolicy implements Policy {
   }
 
   init(seed: number): Float32Array[] {
-    return initGaussianMlp(this.sizes, this.config.init, this.config.initStd, seed);
+    return initGaussianMlp(this.sizes, this.config.init, this.config.initStd, seed, this.config.outputInitScale);
   }
 
   distribution(params: readonly Tensor[], obs: Tensor): DiagGaussian {
