@@ -60,6 +60,8 @@ export interface LocomotionOptions {
   readonly minibatches?: number;
   /** Algorithm 1's optimiser steps per epoch when they differ from PPO's (default: minibatches). */
   readonly metaMinibatches?: number;
+  /** Algorithm 1's early stop of its epochs (metaPairsConfig.targetKl; default none). */
+  readonly metaTargetKl?: number;
   /** Algorithm 1's initial alpha (default 0.05). */
   readonly initialStepSize?: number;
   /** GAE lambda for both learners' advantages and Algorithm 1's inner step (default 1: Monte Carlo, MAML-RL). */
@@ -130,7 +132,7 @@ export function batchSteps(bs: readonly TrajectoryBatch[]) {
  * initialisation; the outer Adam state always starts fresh.
  */
 export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float32Array[]) {
-  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, minibatches: o.metaMinibatches ?? o.minibatches ?? 1, advantages: locomotionAdvantages(o), optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 } });
+  const config = metaPairsConfig.parse({ epochs: o.metaEpochs ?? 3, minibatches: o.metaMinibatches ?? o.minibatches ?? 1, advantages: locomotionAdvantages(o), optimiser: { learningRate: o.metaLearningRate ?? 3e-3, clipNorm: 1 }, ...(o.metaTargetKl ? { targetKl: o.metaTargetKl } : {}) });
   const adv = locomotionAdvantages(o);
   let params = init ? init.map((p) => p.slice()) : s.policy.init(o.seed);
   let state: OptimiserState | undefined;
@@ -151,9 +153,9 @@ export function metaTrain(s: Setup, o: LocomotionOptions, init?: readonly Float3
     state = r.state;
     const a = batchSteps(pre);
     const b = batchSteps(post);
-    const row = { iteration: it, preReturn: batchReturn(pre), postReturn: batchReturn(post), alpha: r.diagnostics.meanStepSize[0], kl: r.diagnostics.kl, episodes: a.episodes + b.episodes, envSteps: a.envSteps + b.envSteps, seconds: (performance.now() - t0) / 1000 };
+    const row = { iteration: it, preReturn: batchReturn(pre), postReturn: batchReturn(post), alpha: r.diagnostics.meanStepSize[0], kl: r.diagnostics.kl, epochs: r.diagnostics.epochs, episodes: a.episodes + b.episodes, envSteps: a.envSteps + b.envSteps, seconds: (performance.now() - t0) / 1000 };
     log.push(row);
-    if (it % 5 === 0 || it === o.metaIterations - 1) o.log(`meta ${it}: T_i ${row.preReturn.toFixed(1)} -> T_i+1 adapted ${row.postReturn.toFixed(1)}, mean alpha ${row.alpha.toFixed(4)}, ${row.seconds.toFixed(1)} s`);
+    if (it % 5 === 0 || it === o.metaIterations - 1) o.log(`meta ${it}: T_i ${row.preReturn.toFixed(1)} -> T_i+1 adapted ${row.postReturn.toFixed(1)}, mean alpha ${row.alpha.toFixed(4)}, KL ${row.kl.toFixed(3)}, ${row.epochs} epochs, ${row.seconds.toFixed(1)} s`);
   }
   return { params, log };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run reproduce:continuous -- [--part locomotion|sumo|rl2|all] [--meta-iterations N]
  *   [--meta-minutes M] [--ppo-iterations N] [--warm-start-ppo W] [--meta-lr LR] [--meta-epochs E]
- *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--meta-minibatches N]
+ *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--meta-minibatches N] [--meta-target-kl KL]
  *   [--initial-alpha A] [--gae-lambda L] [--warm-file F]
  *   [--survive-reward R] [--ctrl-cost C]
  *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]
@@ -88,6 +88,7 @@ async function locomotion() {
     ppoEpochs: Number(flag('ppo-epochs', '3')),
     minibatches: Number(flag('minibatches', '1')),
     metaMinibatches: Number(flag('meta-minibatches', flag('minibatches', '1'))),
+    metaTargetKl: Number(flag('meta-target-kl', '0')),
     initialStepSize: Number(flag('initial-alpha', '0.05')),
     gaeLambda: Number(flag('gae-lambda', '1')),
     reward: rewardFlags(args, flag),

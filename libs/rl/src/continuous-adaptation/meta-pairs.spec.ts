@@ -69,6 +69,20 @@ describe('continuous adaptation (Algorithm 1)', () => {
     }
   });
 
+  it('targetKl stops the epochs once the adapted policies moved too far: a tiny target runs exactly one epoch, a loose one all', () => {
+    const { pre, post } = pairs();
+    const one = metaPairsStep(policy, params, pre, post, { ...config, epochs: 1 });
+    const tight = metaPairsStep(policy, params, pre, post, { ...config, targetKl: 1e-12 });
+    expect(tight.diagnostics.epochs).toBe(1);
+    tight.params.forEach((p, k) => expect(Array.from(p)).toEqual(Array.from(one.params[k])));
+    const loose = metaPairsStep(policy, params, pre, post, { ...config, targetKl: 1e6 });
+    const none = metaPairsStep(policy, params, pre, post, config);
+    expect(loose.diagnostics.epochs).toBe(config.epochs);
+    expect(none.diagnostics.epochs).toBe(config.epochs);
+    loose.params.forEach((p, k) => expect(Array.from(p)).toEqual(Array.from(none.params[k])));
+    expect(() => metaPairsConfig.parse({ targetKl: 0 })).toThrow();
+  });
+
   it('a meta-step changes theta and alpha, keeps alpha positive and reports finite diagnostics', () => {
     const { pre, post } = pairs();
     const r = metaPairsStep(policy, params, pre, post, config);

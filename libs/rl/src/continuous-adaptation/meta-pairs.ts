@@ -24,6 +24,14 @@ export const metaPairsConfig = z
     minibatches: z.number().int().min(1).max(1000).default(1),
     /** Outer optimiser for theta and alpha together. Default Adam, learning rate 1e-3. */
     optimiser: optimiserConfig.default(optimiserConfig.parse({})),
+    /**
+     * Early stop of the epochs (as PPO's target_kl): after each epoch but the last, the mean KL of
+     * the adapted policies on T_{i+1}'s data, from the incoming (theta, alpha) to the current one,
+     * is measured, and the remaining epochs are skipped once it exceeds 1.5 x targetKl (or is not
+     * finite). An outer step moves phi = theta + alpha (.) grad further than it moves theta.
+     * Default: no limit.
+     */
+    targetKl: z.number().positive().optional(),
     /** Step sizes are kept at or above this after each update (alpha must stay a step forward). Default 1e-4. */
     minStepSize: z.number().min(0).default(1e-4),
     /** Returns, baseline and advantages (gamma 0.99, lambda 1). */
@@ -73,6 +81,7 @@ export interface MetaPairsDiagnostics {
   readonly meanStepSize: number[];
   /** Global L2 norm of the alpha part of the last epoch's gradient. */
   readonly alphaGradNorm: number;
+  /** Epochs run: config.epochs, or fewer when targetKl stopped them. */
   readonly epochs: number;
 }
 
@@ -120,7 +129,9 @@ export function metaPairsStep(
     let opt = state ?? initialState(config.optimiser, names, sizes);
     let before = Number.NaN;
     let alphaGradNorm = 0;
+    let epochsRun = 0;
     for (let e = 0; e < config.epochs; e++) {
+      epochsRun = e + 1;
       for (let m = 0; m < config.minibatches; m++) {
         const pick = share(m);
         const [pairsPre, pairsPost] = [pick(Dpre), pick(Dpost)];
@@ -140,6 +151,12 @@ export function metaPairsStep(
         ({ params: current, state: opt } = optimiserStep(config.optimiser, names, current, grads, opt));
         for (let k = P; k < current.length; k++) for (let j = 0; j < current[k].length; j++) current[k][j] = Math.max(config.minStepSize, current[k][j]);
       }
+      if (config.targetKl !== undefined && e < config.epochs - 1) {
+        const now = paramTensors(policy, current);
+        const kl = read(tf.tidy(() => tf.reshape(outerKl(policy.base, adapt(now), Dpost, old), [1])))[0];
+        tf.dispose(now);
+        if (!(kl <= 1.5 * config.targetKl)) break;
+      }
     }
     const th = paramTensors(policy, current);
     const m = read(
@@ -152,7 +169,7 @@ export function metaPairsStep(
     tf.dispose(th);
     const { alpha } = policy.split(current);
     const meanStepSize = alpha.map((a) => a.reduce((s, v) => s + v.reduce((x, y) => x + y, 0), 0) / a.reduce((s, v) => s + v.length, 0));
-    return { params: current, state: opt, diagnostics: { surrogateBefore: before, surrogateAfter: m[0], kl: m[1], clipFraction: m[2], meanStepSize, alphaGradNorm, epochs: config.epochs } };
+    return { params: current, state: opt, diagnostics: { surrogateBefore: before, surrogateAfter: m[0], kl: m[1], clipFraction: m[2], meanStepSize, alphaGradNorm, epochs: epochsRun } };
   } finally {
     disposeTasks(Dpre);
     disposeTasks(Dpost);
