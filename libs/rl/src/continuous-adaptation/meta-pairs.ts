@@ -28,8 +28,8 @@ export const metaPairsConfig = z
      * Early stop of the epochs (as PPO's target_kl): after each epoch but the last, the mean KL of
      * the adapted policies on T_{i+1}'s data, from the incoming (theta, alpha) to the current one,
      * is measured, and the remaining epochs are skipped once it exceeds 1.5 x targetKl (or is not
-     * finite). With fresh Adam moments and a small action std, phi = theta + alpha (.) grad can move far more than theta.
-     * Default: no limit.
+     * finite). With fresh Adam moments and a small action std, phi = theta + alpha (.) grad can
+     * move far more than theta. Default: no limit.
      */
     targetKl: z.number().positive().optional(),
     /** Step sizes are kept at or above this after each update (alpha must stay a step forward). Default 1e-4. */
