@@ -101,15 +101,20 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
   const perRound = Number(flag('sumo-matches-per-round', '2'));
   // Learner settings (defaults: the first run's): initial action std, PPO's and Algorithm 1's
   // Adam learning rates, epochs and minibatches per iteration, alpha's start and GAE lambda.
-  const initStd = Number(flag('sumo-init-std', '0.5'));
-  const outputInitScale = Number(flag('sumo-output-init-scale', '1'));
-  const ppoLr = Number(flag('sumo-ppo-lr', '3e-3'));
-  const ppoEpochs = Number(flag('sumo-ppo-epochs', '3'));
-  const ppoMinibatches = Number(flag('sumo-minibatches', '1'));
-  const metaLr = Number(flag('sumo-meta-lr', '3e-3'));
-  const metaEpochs = Number(flag('sumo-meta-epochs', '3'));
-  const metaMinibatches = Number(flag('sumo-meta-minibatches', '1'));
-  const initialAlpha = Number(flag('sumo-initial-alpha', '0.05'));
+  const positive = (name: string, fallback: string, integer = false) => {
+    const v = Number(flag(name, fallback));
+    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(flag(name, fallback))}`);
+    return v;
+  };
+  const initStd = positive('sumo-init-std', '0.5');
+  const outputInitScale = positive('sumo-output-init-scale', '1');
+  const ppoLr = positive('sumo-ppo-lr', '3e-3');
+  const ppoEpochs = positive('sumo-ppo-epochs', '3', true);
+  const ppoMinibatches = positive('sumo-minibatches', '1', true);
+  const metaLr = positive('sumo-meta-lr', '3e-3');
+  const metaEpochs = positive('sumo-meta-epochs', '3', true);
+  const metaMinibatches = positive('sumo-meta-minibatches', '1', true);
+  const initialAlpha = positive('sumo-initial-alpha', '0.05');
   const advantages = advantageConfig.parse({ lambda: Number(flag('gae-lambda', '1')) });
   const env = new SumoEnvironment(sumoEnvConfig.parse({ horizon }));
   const family = new SumoFamily();

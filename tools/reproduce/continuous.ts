@@ -45,6 +45,11 @@ const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
 };
+const nonNegative = (name: string, fallback: string) => {
+  const v = Number(flag(name, fallback));
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number >= 0, got ${JSON.stringify(flag(name, fallback))}`);
+  return v;
+};
 const part = flag('part', 'all');
 const out = resolve(flag('out', join(root, 'docs/results/continuous-adaptation')));
 const runs = resolve(flag('runs', join(root, 'runs/continuous')));
@@ -88,7 +93,7 @@ async function locomotion() {
     ppoEpochs: Number(flag('ppo-epochs', '3')),
     minibatches: Number(flag('minibatches', '1')),
     metaMinibatches: Number(flag('meta-minibatches', flag('minibatches', '1'))),
-    metaTargetKl: Number(flag('meta-target-kl', '0')),
+    metaTargetKl: nonNegative('meta-target-kl', '0'),
     initialStepSize: Number(flag('initial-alpha', '0.05')),
     gaeLambda: Number(flag('gae-lambda', '1')),
     reward: rewardFlags(args, flag),
