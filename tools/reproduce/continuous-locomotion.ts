@@ -81,6 +81,19 @@ export function rewardFlags(args: readonly string[], flag: (name: string, fallba
   };
 }
 
+/**
+ * A numeric command-line flag, checked: finite, above `min` (or at least it with `orEqual`),
+ * an integer when asked; otherwise an error naming the flag and the value given.
+ */
+export function numberFlag(flag: (name: string, fallback: string) => string, name: string, fallback: string, o: { min?: number; orEqual?: boolean; integer?: boolean } = {}): number {
+  const raw = flag(name, fallback);
+  const v = Number(raw);
+  const min = o.min ?? 0;
+  const ok = Number.isFinite(v) && (o.orEqual ? v >= min : v > min) && (!o.integer || Number.isInteger(v));
+  if (!ok) throw new Error(`--${name} must be ${o.integer ? 'an integer' : 'a number'} ${o.orEqual ? '>=' : '>'} ${min}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
 /** The advantage settings both learners use: MAML-RL's, with o.gaeLambda. */
 export const locomotionAdvantages = (o: Pick<LocomotionOptions, 'gaeLambda'>) => advantageConfig.parse({ lambda: o.gaeLambda ?? 1 });
 

@@ -15,7 +15,7 @@ import { initialState, optimiserConfig, type OptimiserState } from '@chameleon/m
 import { StepSizePolicy, adaptWithLearnedStepSizes, advantageConfig, collectEpisodes, metaPairsConfig, metaPairsStep, splitByTask, stepSizePolicyConfig, type TrajectoryBatch, type VectorEnvLike } from '@chameleon/rl';
 import { sampleTasks, type Task } from '@chameleon/tasks';
 import { EpisodeRecorder, fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type Agent, type AgentContext, type CheckpointContent, type EpisodeRecord } from '@chameleon/agents';
-import { batchReturn, mean, ppoUpdate } from './continuous-locomotion';
+import { batchReturn, mean, numberFlag, ppoUpdate } from './continuous-locomotion';
 import { lineChart } from './continuous-svg';
 
 export interface SumoRunOptions {
@@ -101,11 +101,7 @@ export async function runSumo(o: SumoRunOptions): Promise<void> {
   const perRound = Number(flag('sumo-matches-per-round', '2'));
   // Learner settings (defaults: the first run's): initial action std, PPO's and Algorithm 1's
   // Adam learning rates, epochs and minibatches per iteration, alpha's start and GAE lambda.
-  const positive = (name: string, fallback: string, integer = false) => {
-    const v = Number(flag(name, fallback));
-    if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(flag(name, fallback))}`);
-    return v;
-  };
+  const positive = (name: string, fallback: string, integer = false) => numberFlag(flag, name, fallback, { integer });
   const initStd = positive('sumo-init-std', '0.5');
   const outputInitScale = positive('sumo-output-init-scale', '1');
   const ppoLr = positive('sumo-ppo-lr', '3e-3');

@@ -34,7 +34,7 @@ import { initBackend } from '@chameleon/nn';
 import { paramsToWire } from '@chameleon/tensor';
 import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
 import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
-import { ci, evaluateSequences, loadWarmStart, mean, metaTrain, ppoTrain, rewardFlags, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
+import { ci, evaluateSequences, loadWarmStart, mean, metaTrain, numberFlag, ppoTrain, rewardFlags, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
 import { lineChart, trainingChart } from './continuous-svg';
 import { runSumo } from './continuous-sumo';
 import { runRl2 } from './continuous-rl2';
@@ -44,11 +44,6 @@ const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
-const nonNegative = (name: string, fallback: string) => {
-  const v = Number(flag(name, fallback));
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number >= 0, got ${JSON.stringify(flag(name, fallback))}`);
-  return v;
 };
 const part = flag('part', 'all');
 const out = resolve(flag('out', join(root, 'docs/results/continuous-adaptation')));
@@ -93,7 +88,7 @@ async function locomotion() {
     ppoEpochs: Number(flag('ppo-epochs', '3')),
     minibatches: Number(flag('minibatches', '1')),
     metaMinibatches: Number(flag('meta-minibatches', flag('minibatches', '1'))),
-    metaTargetKl: nonNegative('meta-target-kl', '0'),
+    metaTargetKl: numberFlag(flag, 'meta-target-kl', '0', { orEqual: true }),
     initialStepSize: Number(flag('initial-alpha', '0.05')),
     gaeLambda: Number(flag('gae-lambda', '1')),
     reward: rewardFlags(args, flag),
@@ -225,8 +220,8 @@ async function main() {
       seed: 1,
       log,
       minutes: Number(flag('rl2-minutes', '15')),
-      rl2LearningRate: Number(flag('rl2-lr', '3e-3')),
-      rl2Epochs: Number(flag('rl2-epochs', '3')),
+      rl2LearningRate: numberFlag(flag, 'rl2-lr', '3e-3'),
+      rl2Epochs: numberFlag(flag, 'rl2-epochs', '3', { integer: true }),
       gaeLambda: Number(flag('gae-lambda', '1')),
       reward: rewardFlags(args, flag),
       sequences: Number(flag('sequences', '12')),
