@@ -356,3 +356,44 @@ export function evaluateSequences(s: Setup, agents: Record<string, Agent>, seque
   }
   return out;
 }
+
+/**
+ * One learner's finished training (`--phase meta` or `--phase ppo`), saved so that the two
+ * learners can train in separate processes (one core each) and `--phase evaluate` can play
+ * them afterwards. `protocol` is the run's settings; evaluation refuses files made under others.
+ */
+export interface PhaseFile {
+  readonly learner: 'meta' | 'ppo';
+  readonly protocol: Record<string, unknown>;
+  readonly params: readonly Float32Array[];
+  readonly log: ReadonlyArray<Record<string, number>>;
+  readonly seconds: number;
+}
+
+/** The protocol keys two phases of one run must agree on (budgets and counts excepted). */
+const phaseKey = (protocol: Record<string, unknown>) => {
+  const { metaIterations: _i, metaMinutes: _m, ppoIterations: _p, log: _l, ...rest } = protocol;
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
+};
+
+/** Writes a phase file atomically. */
+export function savePhase(path: string, p: PhaseFile): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify({ ...p, params: p.params.map((x) => Array.from(x)) }));
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Reads the phase file of `learner`; throws, saying which phase to run, when it is missing, and
+ * naming the settings that differ when it was made under another protocol.
+ */
+export function loadPhase(path: string, learner: 'meta' | 'ppo', protocol: Record<string, unknown>): PhaseFile {
+  if (!existsSync(path)) throw new Error(`${path} does not exist: run this command with --phase ${learner} first (or --phase all)`);
+  const raw = JSON.parse(readFileSync(path, 'utf8'));
+  if (raw.learner !== learner) throw new Error(`${path} holds the ${String(raw.learner)} learner, not ${learner}`);
+  if (phaseKey(raw.protocol) !== phaseKey(protocol)) {
+    const keys = [...new Set([...Object.keys(raw.protocol), ...Object.keys(protocol)])].filter((k) => !['metaIterations', 'metaMinutes', 'ppoIterations', 'log'].includes(k));
+    const differ = keys.filter((k) => JSON.stringify(raw.protocol[k]) !== JSON.stringify(protocol[k]));
+    throw new Error(`${path} was trained with other settings (${differ.map((k) => `${k}: ${JSON.stringify(raw.protocol[k])} there, ${JSON.stringify(protocol[k])} now`).join('; ')}); use the same flags or another --runs`);
+  }
+  return { learner, protocol: raw.protocol, params: raw.params.map((x: number[]) => Float32Array.from(x)), log: raw.log, seconds: raw.seconds };
+}

@@ -2,7 +2,7 @@
  * `npm run reproduce:continuous -- [--part locomotion|sumo|rl2|all] [--meta-iterations N]
  *   [--meta-minutes M] [--ppo-iterations N] [--warm-start-ppo W] [--meta-lr LR] [--meta-epochs E]
  *   [--ppo-lr LR] [--ppo-epochs E] [--minibatches N] [--meta-minibatches N] [--meta-target-kl KL]
- *   [--initial-alpha A] [--gae-lambda L] [--warm-file F]
+ *   [--initial-alpha A] [--gae-lambda L] [--warm-file F] [--phase all|warm|meta|ppo|evaluate]
  *   [--survive-reward R] [--ctrl-cost C]
  *   [--horizon H] [--batch B] [--episodes K] [--sequences S] [--out DIR]
  *   [--rl2-minutes M] [--rl2-iterations N] [--rl2-trials T] [--rl2-lr LR] [--rl2-epochs E]
@@ -22,6 +22,10 @@
  *     warm start is saved every 25 iterations to --warm-file (default
  *     <runs>/nonstationary-ant-warm-start.json) and resumed from it: a rerun with the same
  *     settings and a larger W continues it.
+ *     --phase splits the run across processes: warm (the warm start only), then meta and ppo
+ *     (each learner alone, saved to <runs>/nonstationary-ant-meta.json / -ppo.json; run them at
+ *     once, one core each, with a fixed --meta-iterations N, --meta-minutes 0 and
+ *     --ppo-iterations N), then evaluate (plays the saved learners); all (default) does it all.
  *   rl2: the RL^2 baseline (a GRU policy trained with PPO over whole trials) from scratch for
  *     --rl2-minutes, with the same reward flags and --gae-lambda, evaluated on the same sequences.
  *   sumo: iterated RoboSumo games against a learning (PPO-tracking) opponent; win rate by round.
@@ -34,7 +38,7 @@ import { initBackend } from '@chameleon/nn';
 import { paramsToWire } from '@chameleon/tensor';
 import { CHECKPOINT_FORMAT_VERSION, saveCheckpoint } from '@chameleon/transport';
 import { fixedPolicyAgent, metaAdapterAgent, ppoTrackingAgent, type AgentContext, type CheckpointContent } from '@chameleon/agents';
-import { ci, evaluateSequences, loadWarmStart, mean, metaTrain, numberFlag, ppoTrain, rewardFlags, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
+import { ci, evaluateSequences, loadPhase, loadWarmStart, mean, metaTrain, numberFlag, ppoTrain, rewardFlags, savePhase, saveWarmStart, setupLocomotion, warmSettings, type LocomotionOptions, type PpoResume } from './continuous-locomotion';
 import { lineChart, trainingChart } from './continuous-svg';
 import { runSumo } from './continuous-sumo';
 import { runRl2 } from './continuous-rl2';
@@ -97,34 +101,67 @@ async function locomotion() {
   // The warm start is saved as it trains and resumed from this file, so an interrupted run loses at most 25 iterations.
   const warmFile = resolve(flag('warm-file', join(runs, 'nonstationary-ant-warm-start.json')));
   const sequences = Number(flag('sequences', '10'));
+  // --phase: all (default) runs everything in this process; warm, meta, ppo and evaluate split
+  // it, so the two learners can train at once in two processes (one core each).
+  const phase = flag('phase', 'all');
+  const phases = ['all', 'warm', 'meta', 'ppo', 'evaluate'];
+  if (!phases.includes(phase)) throw new Error(`--phase must be one of ${phases.join(', ')}, got ${JSON.stringify(phase)}`);
+  const protocol = { ...o, log: undefined, warmStartPpoIterations: warmStart } as Record<string, unknown>;
+  const metaFile = join(runs, 'nonstationary-ant-meta.json');
+  const ppoFile = join(runs, 'nonstationary-ant-ppo.json');
   const s = await setupLocomotion(o);
   const load0 = loadavg()[0];
+  if (warmStart > 0 && phase !== 'all' && phase !== 'warm') {
+    // Two processes must not both train (and write) the warm start.
+    const done = loadWarmStart(warmFile, o)?.resume.iteration ?? 0;
+    if (done < warmStart) throw new Error(`warm start ${warmFile} has ${done} of ${warmStart} iterations: run this command with --phase warm first`);
+  }
   // Warm start: W PPO iterations from scratch, the common starting point of both learners.
   const warm = warmStart > 0 ? warmStartPpo(s, o, warmStart, warmFile) : undefined;
   const tWarm = warm ? warm.seconds : 0;
   if (warm) log(`warm start: ${warm.log.length} PPO iterations in ${tWarm.toFixed(0)} s; Algorithm 1 and PPO continue from them`);
+  if (phase === 'warm') return;
+  mkdirSync(runs, { recursive: true });
   const t0 = performance.now();
-  const meta = metaTrain(s, o, warm?.params);
-  const tMeta = (performance.now() - t0) / 1000;
-  // The same environment steps as the meta-learner used (it may have stopped on its time budget),
-  // continuing the warm-start run if there is one.
-  const ppo = ppoTrain(s, o, Math.min(o.ppoIterations, meta.log.length), warm);
-  const tPpo = (performance.now() - t0) / 1000 - tMeta;
+  let meta: { params: readonly Float32Array[]; log: ReadonlyArray<Record<string, number>>; seconds: number } | undefined;
+  if (phase === 'all' || phase === 'meta') {
+    const m = metaTrain(s, o, warm?.params);
+    meta = { ...m, seconds: (performance.now() - t0) / 1000 };
+    savePhase(metaFile, { learner: 'meta', protocol, ...meta });
+    log(`meta: ${meta.log.length} iterations saved to ${metaFile}`);
+    if (phase === 'meta') return;
+  }
+  let ppo: typeof meta;
+  if (phase === 'all' || phase === 'ppo') {
+    const t1 = performance.now();
+    // The same environment steps as the meta-learner used (it may have stopped on its time budget),
+    // continuing the warm-start run if there is one. Alone (--phase ppo) it runs --ppo-iterations.
+    const p = ppoTrain(s, o, meta ? Math.min(o.ppoIterations, meta.log.length) : o.ppoIterations, warm);
+    ppo = { params: p.params, log: p.log, seconds: (performance.now() - t1) / 1000 };
+    savePhase(ppoFile, { learner: 'ppo', protocol, ...ppo });
+    log(`ppo: ${ppo.log.length} iterations saved to ${ppoFile}`);
+    if (phase === 'ppo') return;
+  }
+  meta ??= loadPhase(metaFile, 'meta', protocol);
+  ppo ??= loadPhase(ppoFile, 'ppo', protocol);
+  if (ppo.log.length !== meta.log.length) log(`warning: Algorithm 1 ran ${meta.log.length} iterations and PPO ${ppo.log.length}: environment steps differ (see envSteps)`);
+  const tMeta = meta.seconds;
+  const tPpo = ppo.seconds;
+  const tEval0 = performance.now();
   const names = s.policy.spec.map((p) => p.name);
   const shapes = s.policy.spec.map((p) => [...p.shape]);
   const content: CheckpointContent = {
     policy: { architecture: 'gaussian-mlp-step-sizes', config: s.policyConfig as unknown as Record<string, unknown> },
-    params: { names, values: meta.params },
-    baseline: { names, values: ppo.params },
+    params: { names, values: [...meta.params] },
+    baseline: { names, values: [...ppo.params] },
     trainees: {},
-    config: { protocol: { ...o, log: undefined, warmStartPpoIterations: warmStart } } as unknown as Record<string, unknown>,
+    config: { protocol } as unknown as Record<string, unknown>,
   };
-  mkdirSync(runs, { recursive: true });
   const ckptPath = join(runs, 'nonstationary-ant.ckpt');
   saveCheckpoint(ckptPath, {
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     runId: 'reproduce-continuous-ant',
-    config: { protocol: { ...o, log: undefined, warmStartPpoIterations: warmStart } } as unknown as Record<string, unknown>,
+    config: { protocol } as unknown as Record<string, unknown>,
     phase: 'done',
     iteration: meta.log.length,
     params: paramsToWire(names, shapes, meta.params),
@@ -148,7 +185,7 @@ async function locomotion() {
     'meta theta, no adaptation': fixedPolicyAgent.create(fixedPolicyAgent.configSchema.parse({ checkpoint: 'mem', params: 'theta' }))(ctx),
   };
   const ev = evaluateSequences(s, agents, sequences, K, o.horizon, 7, log);
-  const tEval = (performance.now() - t0) / 1000 - tMeta - tPpo;
+  const tEval = (performance.now() - tEval0) / 1000;
   const L = s.family.sequenceLength;
   const summary = Object.fromEntries(
     Object.entries(ev).map(([name, r]) => [
