@@ -118,7 +118,7 @@ export async function setupLocomotion(o: LocomotionOptions) {
 type Setup = Awaited<ReturnType<typeof setupLocomotion>>;
 
 /** K episodes of each task, task t played with paramSets[t]. */
-function collect(s: Setup, o: LocomotionOptions, paramSets: readonly (readonly Float32Array[])[], tasks: readonly Task[], seed: number): TrajectoryBatch[] {
+export function collect(s: Setup, o: LocomotionOptions, paramSets: readonly (readonly Float32Array[])[], tasks: readonly Task[], seed: number): TrajectoryBatch[] {
   const K = o.episodes;
   const worldTask = Array.from({ length: tasks.length * K }, (_, w) => Math.floor(w / K));
   const venv = new VectorEnv(s.env, worldTask.length, worldTask.map((t) => tasks[t]), seed, o.horizon);
