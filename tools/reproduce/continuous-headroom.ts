@@ -9,8 +9,10 @@
  * task with PPO for `--iterations` iterations (each 12 x 3 episodes of it; Adam 3e-4, 10
  * epochs x 12 minibatches, fresh moments). It prints the return of `--eval-episodes` episodes
  * before and after (the same episode seeds, so the difference is paired), and the same for T_1
- * of the pair as the reference. A specialist trained on ~1,400 episodes of the task bounds what
- * an adaptation from 3 episodes can recover. Diagnostic: see docs/results/continuous-adaptation.md.
+ * of the pair as the reference (with --position 0, T_1 itself: a control for gains that are not
+ * specific to the legs). What the specialist wins back is the part of the drift's cost that a
+ * policy made for those legs can recover, the prize an adaptation from 3 episodes aims at.
+ * Diagnostic: see docs/results/continuous-adaptation.md.
  */
 import { initBackend } from '@chameleon/nn';
 import { createRegistry } from '@chameleon/builtins';
