@@ -370,11 +370,8 @@ export interface PhaseFile {
   readonly seconds: number;
 }
 
-/** The protocol keys two phases of one run must agree on (budgets and counts excepted). */
-const phaseKey = (protocol: Record<string, unknown>) => {
-  const { metaIterations: _i, metaMinutes: _m, ppoIterations: _p, log: _l, ...rest } = protocol;
-  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
-};
+/** Settings two phases of one run may differ in: budgets and counts (and the log function). */
+const PHASE_FREE = new Set(['metaIterations', 'metaMinutes', 'ppoIterations', 'log']);
 
 /** Writes a phase file atomically. */
 export function savePhase(path: string, p: PhaseFile): void {
@@ -390,9 +387,9 @@ export function loadPhase(path: string, learner: 'meta' | 'ppo', protocol: Recor
   if (!existsSync(path)) throw new Error(`${path} does not exist: run this command with --phase ${learner} first (or --phase all)`);
   const raw = JSON.parse(readFileSync(path, 'utf8'));
   if (raw.learner !== learner) throw new Error(`${path} holds the ${String(raw.learner)} learner, not ${learner}`);
-  if (phaseKey(raw.protocol) !== phaseKey(protocol)) {
-    const keys = [...new Set([...Object.keys(raw.protocol), ...Object.keys(protocol)])].filter((k) => !['metaIterations', 'metaMinutes', 'ppoIterations', 'log'].includes(k));
-    const differ = keys.filter((k) => JSON.stringify(raw.protocol[k]) !== JSON.stringify(protocol[k]));
+  const keys = [...new Set([...Object.keys(raw.protocol), ...Object.keys(protocol)])].filter((k) => !PHASE_FREE.has(k));
+  const differ = keys.filter((k) => JSON.stringify(raw.protocol[k]) !== JSON.stringify(protocol[k]));
+  if (differ.length) {
     throw new Error(`${path} was trained with other settings (${differ.map((k) => `${k}: ${JSON.stringify(raw.protocol[k])} there, ${JSON.stringify(protocol[k])} now`).join('; ')}); use the same flags or another --runs`);
   }
   return { learner, protocol: raw.protocol, params: raw.params.map((x: number[]) => Float32Array.from(x)), log: raw.log, seconds: raw.seconds };
